@@ -1,1 +1,147 @@
-fn main(){}
+//! `rampart`: the command line. Wires the pipeline crates together; all the
+//! logic lives in the libraries.
+
+use std::fs::File;
+use std::io::{self, BufReader, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use rampart::{scan_stream, synth, Scanner};
+use rampart_decide::Policy;
+
+/// rampart: find and stop targeted harm against people in a stream of posts.
+#[derive(Parser)]
+#[command(name = "rampart", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan JSONL posts; print one verdict per post (stdout) and a summary (stderr).
+    Scan(ScanArgs),
+    /// Generate a synthetic stream and measure the whole scan path.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// Input file of JSONL posts, or `-` for standard input.
+    #[arg(default_value = "-")]
+    input: String,
+    /// Policy file (TOML with CEL rules); the built-in default when absent.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Exit with status 1 when any input line was bad.
+    #[arg(long)]
+    strict: bool,
+    /// Largest accepted input line, in bytes.
+    #[arg(long, default_value_t = rampart_ingest::DEFAULT_MAX_LINE_BYTES)]
+    max_line_bytes: usize,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Posts to generate.
+    #[arg(long, default_value_t = 1_000_000)]
+    posts: usize,
+    /// Random seed for the generator.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Write the generated stream to this file instead of benchmarking.
+    #[arg(long)]
+    write: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match try_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed stdout (`rampart scan | head`) is a normal end.
+            if e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("rampart: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Bench(args) => bench(args),
+    }
+}
+
+fn load_policy(path: &Option<PathBuf>) -> anyhow::Result<Policy> {
+    Ok(match path {
+        Some(p) => Policy::load(p)?,
+        None => Policy::default_policy(),
+    })
+}
+
+fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let policy = load_policy(&args.policy)?;
+    let scanner = Scanner::new(policy)?;
+    let (input, size): (Box<dyn Read>, Option<u64>) = if args.input == "-" {
+        (Box::new(io::stdin().lock()), None)
+    } else {
+        let f = File::open(&args.input).with_context(|| format!("cannot open input {}", args.input))?;
+        let size = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), size)
+    };
+    let show_bar = !args.no_progress && size.is_some() && io::stderr().is_terminal();
+    let bar = show_bar.then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(indicatif::ProgressStyle::with_template("{spinner} {pos} posts  {per_sec}  {elapsed}").expect("valid template"));
+        b
+    });
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    let summary = scan_stream(&scanner, BufReader::with_capacity(1 << 16, input), args.max_line_bytes, &mut out, &mut err, |n| {
+        if let Some(b) = &bar {
+            b.set_position(n);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    drop(out);
+    writeln!(err, "{}", summary.to_json())?;
+    if args.strict && summary.bad_lines > 0 {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.write {
+        let mut f = io::BufWriter::new(File::create(path)?);
+        for post in synth::Stream::new(args.seed).take(args.posts) {
+            writeln!(f, "{}", post.to_json())?;
+        }
+        f.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let scanner = Scanner::new(Policy::default_policy())?;
+    let report = synth::run_bench(&scanner, args.posts, args.seed)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}

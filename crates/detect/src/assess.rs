@@ -1,0 +1,353 @@
+//! Assessment: combines lexicon hits and extracted entities into category
+//! scores, a bounty tier, rule ids and evidence.
+//!
+//! The logic is deliberately a few readable combinations rather than one
+//! opaque formula: each category asks for an *act* (what harm), a *frame*
+//! (who asks for it, how) and a *target* (whom), and lawful context (news,
+//! official rewards, games, condemnation, a business's own details) lowers
+//! the score. Each combination that fires adds a rule id, so a reviewer can
+//! see why.
+
+use std::collections::BTreeSet;
+
+use rampart_normalise::{char_slice, NormalisedText};
+
+use crate::extract::{Entity, EntityKind};
+use crate::lexicon::{Class, Hit};
+use crate::{BountyTier, Category, Detection, Evidence, Label};
+
+/// The signals a policy sees for one post (see `policy/default.toml`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Signals {
+    /// Threat score in `[0, 1]`.
+    pub threat: f64,
+    /// Bounty score.
+    pub bounty: f64,
+    /// Doxxing score.
+    pub doxxing: f64,
+    /// Targeted-surveillance score.
+    pub targeted_surveillance: f64,
+    /// Bounty tier, when a bounty was found.
+    pub tier: Option<BountyTier>,
+    /// Strength of lawful context (news, official reward, game...) in `[0, 1]`.
+    pub lawful_context: f64,
+    /// A specific person is identified (a role with a name, a full name, a
+    /// handle, or their personal identifiers).
+    pub identified_target: bool,
+    /// The post names a lethal act (outside idioms).
+    pub lethal_act: bool,
+    /// The post carries a person's private identifiers (address, phone,
+    /// email, plate).
+    pub personal_data: bool,
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    norm: &'a NormalisedText,
+    hits: Vec<Hit>,
+    entities: Vec<Entity>,
+}
+
+impl Ctx<'_> {
+    fn has(&self, c: Class) -> bool {
+        self.hits.iter().any(|h| h.class == c)
+    }
+
+    fn count(&self, c: Class) -> usize {
+        self.hits.iter().filter(|h| h.class == c).count()
+    }
+
+    fn has_entity(&self, k: EntityKind) -> bool {
+        self.entities.iter().any(|e| e.kind == k)
+    }
+
+    fn evidence_for(&self, c: Class, role: &'static str, out: &mut Vec<Evidence>) {
+        for h in self.hits.iter().filter(|h| h.class == c) {
+            if let Some((s, e)) = self.norm.folded.original_span(h.start, h.end) {
+                push_evidence(self.text, s, e, role, out);
+            }
+        }
+    }
+
+    fn evidence_entities(&self, kinds: &[EntityKind], role: &'static str, out: &mut Vec<Evidence>) {
+        for e in self.entities.iter().filter(|e| kinds.contains(&e.kind)) {
+            push_evidence(self.text, e.start, e.end, role, out);
+        }
+    }
+}
+
+fn push_evidence(text: &str, start: usize, end: usize, role: &'static str, out: &mut Vec<Evidence>) {
+    if start >= end {
+        return;
+    }
+    // Trim whitespace the extractors may include at the edges.
+    let slice = char_slice(text, start, end);
+    let lead = slice.chars().take_while(|c| c.is_whitespace()).count();
+    let trail = slice.chars().rev().take_while(|c| c.is_whitespace()).count();
+    let (s, e) = (start + lead, end.saturating_sub(trail));
+    if s >= e {
+        return;
+    }
+    if out.iter().any(|x| x.start <= s && x.end >= e) {
+        return;
+    }
+    out.push(Evidence { start: s, end: e, text: char_slice(text, s, e).to_string(), role });
+}
+
+/// Removes act hits that sit inside an idiom ("kill it", "me muero de risa"),
+/// and acts inside quotes when the post reports speech.
+fn drop_neutralised(hits: Vec<Hit>) -> Vec<Hit> {
+    let idioms: Vec<(usize, usize)> = hits.iter().filter(|h| h.class == Class::Idiom).map(|h| (h.start, h.end)).collect();
+    hits.into_iter()
+        .filter(|h| {
+            !matches!(h.class, Class::Lethal | Class::Assault | Class::Intent)
+                || !idioms.iter().any(|&(s, e)| h.start >= s && h.end <= e)
+        })
+        .collect()
+}
+
+/// Byte ranges of the folded view inside quotation marks.
+fn quoted_ranges(folded: &str) -> Vec<(usize, usize)> {
+    let b = folded.as_bytes();
+    let mut out = Vec::new();
+    let mut open: Option<(usize, u8)> = None;
+    for (i, &c) in b.iter().enumerate() {
+        if c != b'\'' && c != b'"' {
+            continue;
+        }
+        let prev_alnum = i > 0 && b[i - 1].is_ascii_alphanumeric();
+        let next_alnum = i + 1 < b.len() && b[i + 1].is_ascii_alphanumeric();
+        match open {
+            None if !(prev_alnum && c == b'\'') && next_alnum => open = Some((i, c)),
+            Some((s, q)) if q == c && !(next_alnum && c == b'\'') => {
+                out.push((s, i + 1));
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Assesses one text.
+pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Entity>) -> Detection {
+    let mut hits = drop_neutralised(hits.to_vec());
+    let quotes = quoted_ranges(norm.folded.as_str());
+    let reporting = hits.iter().any(|h| h.class == Class::News);
+    if reporting && !quotes.is_empty() {
+        // Reported speech: acts and frames inside quotes are someone else's words.
+        hits.retain(|h| {
+            !matches!(h.class, Class::Lethal | Class::Assault | Class::Solicit | Class::Intent | Class::Menace)
+                || !quotes.iter().any(|&(s, e)| h.start >= s && h.end <= e)
+        });
+    }
+    let ctx = Ctx { text, norm, hits, entities };
+    let mut rules: BTreeSet<String> = BTreeSet::new();
+
+    // ---- shared signals -------------------------------------------------
+    let lethal = ctx.has(Class::Lethal);
+    let assault = ctx.has(Class::Assault);
+    let info = ctx.has(Class::Info);
+    let money = ctx.has_entity(EntityKind::Money) || ctx.has(Class::MoneyWord);
+    let amount = ctx.has_entity(EntityKind::Money);
+    let solicit = ctx.has(Class::Solicit);
+    let intent = ctx.has(Class::Intent);
+    let menace = ctx.has(Class::Menace);
+    let role = ctx.has(Class::Targets);
+    let named_role = ctx.has_entity(EntityKind::NamedRole);
+    let name = ctx.has_entity(EntityKind::Name) || ctx.has_entity(EntityKind::Handle);
+    let pronoun = ctx.has(Class::Pronoun);
+    let target = role || named_role || name;
+    let identified = named_role || (name && (role || pronoun));
+    let address = ctx.has_entity(EntityKind::Address) || ctx.has_entity(EntityKind::Coordinates);
+    let street = ctx.has_entity(EntityKind::StreetOnly);
+    let phone = ctx.has_entity(EntityKind::Phone);
+    let email = ctx.has_entity(EntityKind::Email);
+    let plate = ctx.has_entity(EntityKind::Plate);
+    let personal = ctx.has(Class::Personal);
+    let identifiers = address || phone || email || plate;
+    let live = ctx.has(Class::LiveLocation);
+    let schedule = ctx.has(Class::Schedule) || ctx.has_entity(EntityKind::Time);
+    let surveil = ctx.has(Class::Surveil);
+    let vehicle = ctx.has(Class::Vehicle) || plate;
+
+    // ---- lawful context -------------------------------------------------
+    let news = ctx.count(Class::News);
+    let mut lawful: f64 = 0.0;
+    let mut lawful_rule = |rule: &str, strength: f64, rules: &mut BTreeSet<String>| {
+        if strength > lawful {
+            lawful = strength;
+        }
+        rules.insert(format!("context.{rule}"));
+    };
+    if news >= 2 {
+        lawful_rule("news", 0.9, &mut rules);
+    } else if news == 1 {
+        lawful_rule("news", 0.55, &mut rules);
+    }
+    if ctx.has(Class::Official) && (money || ctx.count(Class::Official) >= 2) {
+        lawful_rule("official_reward", 0.95, &mut rules);
+    }
+    if ctx.has(Class::BugBounty) && (money || ctx.count(Class::BugBounty) >= 2) {
+        lawful_rule("bug_bounty", 0.95, &mut rules);
+    }
+    let games = ctx.count(Class::GameFiction);
+    if games >= 1 && !named_role {
+        lawful_rule("game_or_fiction", if games >= 2 { 0.95 } else { 0.8 }, &mut rules);
+    }
+    if ctx.has(Class::Sports) && !identified {
+        lawful_rule("sports", 0.8, &mut rules);
+    }
+    if ctx.has(Class::Condemn) && !intent && !solicit {
+        lawful_rule("condemnation", 0.8, &mut rules);
+    }
+    if ctx.has(Class::LostFound) && money && !lethal && !assault {
+        lawful_rule("lost_and_found", 0.9, &mut rules);
+    }
+    let damp = |score: f64| score * (1.0 - lawful);
+
+    let mut labels = Vec::new();
+
+    // ---- bounty -----------------------------------------------------------
+    let act = lethal || assault || info;
+    let mut bounty: f64 = 0.0;
+    if money && solicit && act {
+        bounty = if amount { 0.95 } else { 0.8 };
+        rules.insert("bounty.payment_for_act".into());
+    } else if amount && act && target && (lethal || assault) {
+        bounty = 0.75;
+        rules.insert("bounty.amount_with_act".into());
+    } else if solicit && amount && target && (menace || intent) {
+        bounty = 0.6;
+        rules.insert("bounty.offer_against_target".into());
+    }
+    let tier = if bounty > 0.0 {
+        Some(if lethal {
+            BountyTier::Lethal
+        } else if assault {
+            BountyTier::Assault
+        } else {
+            BountyTier::Info
+        })
+    } else {
+        None
+    };
+    if let Some(t) = tier {
+        rules.insert(format!("bounty.{}", t.as_str()));
+    }
+    let bounty = damp(bounty);
+
+    // ---- threat -----------------------------------------------------------
+    let mut threat: f64 = 0.0;
+    if lethal && (intent || target || pronoun) {
+        threat = if intent || named_role || menace { 0.9 } else { 0.75 };
+        rules.insert("threat.lethal_act".into());
+    }
+    if assault && (intent || menace) && (target || pronoun) {
+        threat = threat.max(0.8);
+        rules.insert("threat.assault_act".into());
+    }
+    if matches!(tier, Some(BountyTier::Lethal | BountyTier::Assault)) && bounty > 0.0 {
+        threat = threat.max(0.95);
+        rules.insert("threat.violent_bounty".into());
+    }
+    if menace && (target || pronoun) {
+        let s = if identifiers || personal || vehicle || intent { 0.75 } else { 0.55 };
+        threat = threat.max(s);
+        rules.insert("threat.menace".into());
+    }
+    let threat = damp(threat);
+
+    // ---- doxxing ----------------------------------------------------------
+    let business = ctx.has(Class::Business);
+    let mut doxxing: f64 = 0.0;
+    if identifiers && (target || personal || menace || intent) && !(business && !menace) {
+        doxxing = if menace || intent || personal { 0.9 } else { 0.7 };
+        rules.insert("doxxing.identifiers".into());
+    }
+    if street && personal && target {
+        doxxing = doxxing.max(0.7);
+        rules.insert("doxxing.street_named".into());
+    }
+    if personal && (menace || intent) && (target || pronoun) && !identifiers {
+        doxxing = doxxing.max(0.6);
+        rules.insert("doxxing.family_or_home".into());
+    }
+    let doxxing = if business && !menace { doxxing * 0.3 } else { damp(doxxing) };
+
+    // ---- targeted surveillance --------------------------------------------
+    let mut surveillance: f64 = 0.0;
+    let whereabouts = [live, schedule, surveil, vehicle].iter().filter(|&&b| b).count();
+    if (target || pronoun) && (surveil || (live && (vehicle || schedule)) || (schedule && personal && target)) {
+        surveillance = if whereabouts >= 2 { 0.85 } else { 0.65 };
+        rules.insert("surveillance.whereabouts".into());
+    }
+    if info && bounty > 0.0 && (schedule || live || ctx.hits.iter().any(|h| h.class == Class::Info)) && (live || schedule || surveil) {
+        surveillance = surveillance.max(0.7);
+        rules.insert("surveillance.paid_for_movements".into());
+    }
+    let surveillance = damp(surveillance);
+
+    // ---- labels with evidence ---------------------------------------------
+    let mut ev_bounty = Vec::new();
+    if bounty > 0.0 {
+        ctx.evidence_entities(&[EntityKind::Money], "payment", &mut ev_bounty);
+        ctx.evidence_for(Class::MoneyWord, "payment", &mut ev_bounty);
+        ctx.evidence_for(Class::Solicit, "solicitation", &mut ev_bounty);
+        for c in [Class::Lethal, Class::Assault, Class::Info] {
+            ctx.evidence_for(c, "act", &mut ev_bounty);
+        }
+        ctx.evidence_entities(&[EntityKind::NamedRole, EntityKind::Name], "target", &mut ev_bounty);
+    }
+    let mut ev_threat = Vec::new();
+    if threat > 0.0 {
+        ctx.evidence_for(Class::Lethal, "act", &mut ev_threat);
+        ctx.evidence_for(Class::Assault, "act", &mut ev_threat);
+        ctx.evidence_for(Class::Menace, "menace", &mut ev_threat);
+        ctx.evidence_for(Class::Intent, "intent", &mut ev_threat);
+        ctx.evidence_entities(&[EntityKind::NamedRole, EntityKind::Name], "target", &mut ev_threat);
+    }
+    let mut ev_dox = Vec::new();
+    if doxxing > 0.0 {
+        ctx.evidence_entities(
+            &[EntityKind::Address, EntityKind::Phone, EntityKind::Email, EntityKind::Plate, EntityKind::StreetOnly, EntityKind::Coordinates],
+            "personal_data",
+            &mut ev_dox,
+        );
+        ctx.evidence_for(Class::Personal, "personal_data", &mut ev_dox);
+        ctx.evidence_entities(&[EntityKind::NamedRole, EntityKind::Name], "target", &mut ev_dox);
+    }
+    let mut ev_surv = Vec::new();
+    if surveillance > 0.0 {
+        ctx.evidence_for(Class::LiveLocation, "location", &mut ev_surv);
+        ctx.evidence_for(Class::Schedule, "location", &mut ev_surv);
+        ctx.evidence_for(Class::Surveil, "location", &mut ev_surv);
+        ctx.evidence_entities(&[EntityKind::Time, EntityKind::Plate], "location", &mut ev_surv);
+        ctx.evidence_entities(&[EntityKind::NamedRole, EntityKind::Name], "target", &mut ev_surv);
+    }
+    for (category, score, tier, ev) in [
+        (Category::Threat, threat, None, ev_threat),
+        (Category::Bounty, bounty, tier, ev_bounty),
+        (Category::Doxxing, doxxing, None, ev_dox),
+        (Category::TargetedSurveillance, surveillance, None, ev_surv),
+    ] {
+        if score > 0.0 {
+            let mut evidence = ev;
+            evidence.sort_by_key(|e| (e.start, e.end));
+            labels.push(Label { category, score: (score * 1000.0).round() / 1000.0, tier, evidence });
+        }
+    }
+
+    let signals = Signals {
+        threat,
+        bounty,
+        doxxing,
+        targeted_surveillance: surveillance,
+        tier,
+        lawful_context: lawful,
+        identified_target: identified || (target && identifiers),
+        lethal_act: lethal,
+        personal_data: identifiers,
+    };
+    Detection { labels, rules: rules.into_iter().collect(), signals, entities: ctx.entities }
+}

@@ -1,0 +1,136 @@
+//! The scan pipeline shared by the `rampart` commands: one [`Scanner`] holds
+//! the compiled detector and policy and turns a post into a verdict; the
+//! [`scan_stream`] driver reads JSONL, writes verdicts in input order and
+//! counts what it saw. [`synth`] generates the benchmark stream.
+
+pub mod synth;
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Write};
+use std::time::{Duration, Instant};
+
+use rampart_decide::{Action, Policy, Verdict};
+use rampart_detect::Detector;
+use rampart_ingest::{JsonlReader, LineError, Post, Record};
+
+/// Detector and policy, compiled once and shared read-only.
+pub struct Scanner {
+    detector: Detector,
+    policy: Policy,
+}
+
+impl Scanner {
+    /// A scanner with the built-in lexicons and the given policy.
+    pub fn new(policy: Policy) -> anyhow::Result<Self> {
+        Ok(Scanner { detector: Detector::new()?, policy })
+    }
+
+    /// The verdict for one post. Text in attached media (OCR) is scanned
+    /// too, but evidence offsets always index the post's own `text`, so
+    /// media findings are only used when the text alone has none.
+    pub fn verdict(&self, post: &Post) -> Verdict {
+        let detection = self.detector.detect(&post.text);
+        Verdict::new(&post.id, detection, Vec::new(), &self.policy)
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The detector.
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+}
+
+/// What a scan saw, for the summary.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    /// Posts that got a verdict.
+    pub posts: u64,
+    /// Bad lines (contract section 5).
+    pub bad_lines: u64,
+    /// Blank lines skipped.
+    pub blank_lines: u64,
+    /// Verdicts per action.
+    pub actions: BTreeMap<&'static str, u64>,
+    /// Non-allowed verdicts per category.
+    pub categories: BTreeMap<&'static str, u64>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Posts per second over the whole run.
+    pub fn posts_per_second(&self) -> f64 {
+        self.posts as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The summary as one JSON object.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": "summary",
+            "posts": self.posts,
+            "bad_lines": self.bad_lines,
+            "blank_lines": self.blank_lines,
+            "actions": self.actions,
+            "categories": self.categories,
+            "seconds": self.elapsed.as_secs_f64(),
+            "posts_per_second": self.posts_per_second().round(),
+        })
+    }
+}
+
+/// Scans a JSONL stream: one verdict per valid line to `out`, in order; one
+/// error record per bad line to `errors`. `on_bytes` is told how many input
+/// bytes have been consumed (for a progress bar).
+pub fn scan_stream<R: BufRead, W: Write, E: Write>(
+    scanner: &Scanner,
+    input: R,
+    max_line_bytes: usize,
+    out: &mut W,
+    errors: &mut E,
+    mut on_progress: impl FnMut(u64),
+) -> io::Result<Summary> {
+    let started = Instant::now();
+    let mut summary = Summary::default();
+    for a in Action::ALL {
+        summary.actions.insert(a.as_str(), 0);
+    }
+    let mut reader = JsonlReader::with_limit(input, max_line_bytes);
+    let mut line_buf = Vec::with_capacity(512);
+    for record in reader.by_ref() {
+        match record? {
+            Record::Post(_, post) => {
+                let verdict = scanner.verdict(&post);
+                summary.posts += 1;
+                *summary.actions.entry(verdict.action.as_str()).or_default() += 1;
+                for l in &verdict.labels {
+                    *summary.categories.entry(l.category.as_str()).or_default() += 1;
+                }
+                line_buf.clear();
+                serde_json::to_writer(&mut line_buf, &verdict).map_err(io::Error::other)?;
+                line_buf.push(b'\n');
+                out.write_all(&line_buf)?;
+            }
+            Record::Error(err) => {
+                summary.bad_lines += 1;
+                write_error(errors, &err)?;
+            }
+        }
+        if (summary.posts + summary.bad_lines) % 4096 == 0 {
+            on_progress(summary.posts + summary.bad_lines);
+        }
+    }
+    summary.blank_lines = reader.blank_lines();
+    out.flush()?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// Writes one bad-line record (contract section 5) as a JSON line.
+pub fn write_error<E: Write>(errors: &mut E, err: &LineError) -> io::Result<()> {
+    let rec = serde_json::json!({"kind": "error", "line": err.line, "reason": err.kind.to_string()});
+    writeln!(errors, "{rec}")
+}

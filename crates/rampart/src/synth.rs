@@ -1,0 +1,262 @@
+//! A synthetic post stream for `rampart bench`: mostly ordinary posts, some
+//! harmful ones, some written evasively, in English and Spanish. It is
+//! deterministic for a seed, and generated lazily so a stream of any length
+//! costs constant memory.
+
+use std::io::{self, Write};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::{scan_stream, Scanner};
+
+/// SplitMix64: small, fast, good enough for test data, no dependency.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator for a seed.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// One element of a slice.
+    pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
+
+const BENIGN: &[&str] = &[
+    "Great game last night, {team} really showed up in the second half.",
+    "Anyone know a good taco place near {street}? Visiting this weekend.",
+    "Rally at {place} on Saturday 2pm. Bring water and signs, stay peaceful.",
+    "The council vote on the shelter is Tuesday. Call your reps and show up.",
+    "Me encanta este clima, vamos al parque con los niños el domingo.",
+    "Hoy hay partido, {team} contra los de la colonia. Nos vemos en la cancha.",
+    "Just finished my shift, so tired. Coffee first, then bed.",
+    "Lost dog near {street}, brown beagle, $200 reward for his return. Call (312) 555-0126.",
+    "ICE vans reported near {street} this morning. Know your rights, don't open the door.",
+    "Our bakery moved! New address: 3318 W 26th St. Open 6am to 2pm.",
+    "La oficina de atención ciudadana está en Av. Universidad 1330. Tel +52 55 5555 0160.",
+    "This new tax plan is going to kill small businesses. Vote them out.",
+    "Me muero de risa con este video del perrito 😂😂",
+    "FBI offers up to $25,000 for information leading to an arrest in the shooting.",
+    "Bug bounty payout today: $2,000 for an IDOR. Reported responsibly.",
+    "DHS says gangs are offering bounties on officers; no evidence has been released.",
+    "Hitman speedrun: eliminated all targets in 4:12, new PB 🔫",
+    "Judge {name}'s ruling was sloppy and I hope it gets reversed on appeal.",
+    "Protesta pacífica frente al consulado el viernes a mediodía. Traigan pancartas.",
+    "We're gonna kill it tonight at the show, doors at 8!",
+];
+
+const HARMFUL: &[&str] = &[
+    "$50,000 to whoever kills Agent {name}. Half upfront.",
+    "Pago 2 mil dólares por la dirección del agente {name}. Solo info confirmada.",
+    "Officer {name} lives at {num} {street}. Plate {plate}. You know what to do.",
+    "Se pagan 10 mil al que levante al policía {name}, que aprenda.",
+    "{name} just left the courthouse heading north on {street}. Who's near?",
+    "I'm going to shoot that agent {name} when he comes back to our block.",
+    "Reporter {name}'s personal cell is (312) 555-01{d2}. Make her life hell.",
+    "Judge {name} better watch his back. Days are numbered.",
+];
+
+const EVASIVE: &[&str] = &[
+    "5 0 k for whoever m u r d e r s the reporter {name}.",
+    "k1ll the ag3nt {name}, collect the 50 bands. paid in USDT",
+    "Le vаmos а dаr piso al policía {name}, el de la patrulla.",
+    "gonna k\u{200b}i\u{200b}l\u{200b}l that cop {name} next time",
+];
+
+const NAMES: &[&str] = &["Mendel", "Ruiz", "Okafor", "Sandoval", "Whitcombe", "Garcia", "Kowalski", "Nguyen", "Arvizu", "Pike"];
+const STREETS: &[&str] = &["Larkspur Ct", "W 26th St", "Calle Roble", "Cermak Rd", "Lake St", "Av. Revolución", "Pulaski Rd"];
+const TEAMS: &[&str] = &["the Sox", "Chivas", "los Tigres", "the Bears", "América"];
+const PLACES: &[&str] = &["Federal Plaza", "Harrison Park", "la plaza principal", "City Hall"];
+
+/// One generated post.
+#[derive(Debug, Clone, Serialize)]
+pub struct SynthPost {
+    /// Post id.
+    pub id: String,
+    /// Author.
+    pub author: String,
+    /// RFC 3339 time.
+    pub created_at: String,
+    /// Body.
+    pub text: String,
+}
+
+impl SynthPost {
+    /// The post as a JSON line (without newline).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("plain strings serialise")
+    }
+}
+
+/// An endless deterministic stream of posts: 94% benign, 4% harmful, 2% evasive.
+pub struct Stream {
+    rng: Rng,
+    n: u64,
+}
+
+impl Stream {
+    /// A stream for a seed.
+    pub fn new(seed: u64) -> Self {
+        Stream { rng: Rng::new(seed), n: 0 }
+    }
+}
+
+impl Iterator for Stream {
+    type Item = SynthPost;
+
+    fn next(&mut self) -> Option<SynthPost> {
+        let r = &mut self.rng;
+        let roll = r.below(100);
+        let template = if roll < 94 {
+            r.pick(BENIGN)
+        } else if roll < 98 {
+            r.pick(HARMFUL)
+        } else {
+            r.pick(EVASIVE)
+        };
+        let text = template
+            .replace("{name}", r.pick(NAMES))
+            .replace("{street}", r.pick(STREETS))
+            .replace("{team}", r.pick(TEAMS))
+            .replace("{place}", r.pick(PLACES))
+            .replace("{num}", &(100 + r.below(9000)).to_string())
+            .replace("{plate}", &format!("DV {}", 10000 + r.below(89999)))
+            .replace("{d2}", &format!("{:02}", r.below(100)));
+        self.n += 1;
+        let secs = self.n;
+        Some(SynthPost {
+            id: format!("s{}", self.n),
+            author: format!("acct_{}", r.below(50_000)),
+            created_at: format!("2025-10-{:02}T{:02}:{:02}:{:02}Z", 1 + (secs / 86_400) % 28, (secs / 3600) % 24, (secs / 60) % 60, secs % 60),
+            text,
+        })
+    }
+}
+
+/// What `rampart bench` reports.
+#[derive(Debug, Serialize)]
+pub struct BenchReport {
+    /// Posts scanned end to end.
+    pub posts: usize,
+    /// Whole scan path (parse, normalise, detect, decide, serialise), one thread.
+    pub posts_per_second: f64,
+    /// Microseconds per post, by stage, measured on a sample.
+    pub stage_micros_per_post: serde_json::Value,
+    /// Peak resident memory of the process, in MiB (Linux `VmHWM`).
+    pub peak_rss_mib: Option<f64>,
+    /// Verdicts by action.
+    pub actions: serde_json::Value,
+    /// Where it ran.
+    pub machine: String,
+}
+
+/// Runs the benchmark: streams `posts` synthetic posts through the whole
+/// scan path on one thread, then times each stage on a sample.
+pub fn run_bench(scanner: &Scanner, posts: usize, seed: u64) -> io::Result<BenchReport> {
+    // Feed the stream in chunks so memory stays flat whatever `posts` is.
+    let mut stream = Stream::new(seed);
+    let mut remaining = posts;
+    let mut total = std::time::Duration::ZERO;
+    let mut actions = std::collections::BTreeMap::<&str, u64>::new();
+    let mut chunk = Vec::with_capacity(8 << 20);
+    while remaining > 0 {
+        let n = remaining.min(20_000);
+        chunk.clear();
+        for p in stream.by_ref().take(n) {
+            chunk.extend_from_slice(p.to_json().as_bytes());
+            chunk.push(b'\n');
+        }
+        remaining -= n;
+        let mut sink = io::sink();
+        let mut errs = Vec::new();
+        let summary = scan_stream(scanner, &chunk[..], 1 << 20, &mut sink, &mut errs, |_| {})?;
+        total += summary.elapsed;
+        for (k, v) in summary.actions {
+            *actions.entry(k).or_default() += v;
+        }
+    }
+
+    // Per-stage costs on a sample.
+    let sample: Vec<SynthPost> = Stream::new(seed ^ 0xABCD).take(50_000).collect();
+    let lines: Vec<String> = sample.iter().map(|p| p.to_json()).collect();
+    let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / sample.len() as f64;
+    let t = Instant::now();
+    let parsed: Vec<_> = lines.iter().enumerate().filter_map(|(i, l)| rampart_ingest::parse_line(i as u64, l.as_bytes()).ok()).collect();
+    let parse = per(t.elapsed());
+    let t = Instant::now();
+    let norms: Vec<_> = parsed.iter().map(|p| rampart_normalise::normalise(&p.text)).collect();
+    let normalise = per(t.elapsed());
+    let t = Instant::now();
+    let hit_count: usize = norms.iter().map(|n| scanner.detector().lexicon().scan(n).len()).sum();
+    let lexicon = per(t.elapsed());
+    let t = Instant::now();
+    let detections: Vec<_> = parsed.iter().map(|p| scanner.detector().detect(&p.text)).collect();
+    let detect_all = per(t.elapsed());
+    let t = Instant::now();
+    let verdicts: Vec<_> =
+        parsed.iter().zip(detections).map(|(p, d)| rampart_decide::Verdict::new(&p.id, d, Vec::new(), scanner.policy())).collect();
+    let decide = per(t.elapsed());
+    let t = Instant::now();
+    let mut out = Vec::with_capacity(1 << 20);
+    for v in &verdicts {
+        serde_json::to_writer(&mut out, v).map_err(io::Error::other)?;
+        out.write_all(b"\n")?;
+        out.clear();
+    }
+    let serialise = per(t.elapsed());
+    std::hint::black_box(hit_count);
+
+    Ok(BenchReport {
+        posts,
+        posts_per_second: (posts as f64 / total.as_secs_f64().max(1e-9)).round(),
+        stage_micros_per_post: serde_json::json!({
+            "parse": round2(parse),
+            "normalise": round2(normalise),
+            "lexicon": round2(lexicon),
+            "detect_total (normalise+lexicon+extract+assess)": round2(detect_all),
+            "decide": round2(decide),
+            "serialise": round2(serialise),
+        }),
+        peak_rss_mib: peak_rss_mib(),
+        actions: serde_json::to_value(actions).unwrap_or_default(),
+        machine: machine(),
+    })
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kb / 1024.0 * 10.0).round() / 10.0)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_else(|| "unknown cpu".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    format!("{cpu}, {cores} cores available, 1 used")
+}

@@ -150,13 +150,17 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     let info = ctx.has(Class::Info);
     let money = ctx.has_entity(EntityKind::Money) || ctx.has(Class::MoneyWord);
     let amount = ctx.has_entity(EntityKind::Money);
-    let solicit = ctx.has(Class::Solicit);
+    let payment_frame = money_followed_by_for(text, &ctx.entities);
+    let solicit = ctx.has(Class::Solicit) || payment_frame;
     let intent = ctx.has(Class::Intent);
     let menace = ctx.has(Class::Menace);
     let role = ctx.has(Class::Targets);
     let named_role = ctx.has_entity(EntityKind::NamedRole);
     let name = ctx.has_entity(EntityKind::Name) || ctx.has_entity(EntityKind::Handle);
     let pronoun = ctx.has(Class::Pronoun);
+    // Wishes and hypotheticals ("ojalá", "I hope", "if someone") are weaker
+    // than a stated plan.
+    let wish = ctx.hits.iter().any(|h| h.class == Class::Intent && is_wish(&norm.folded.as_str()[h.start..h.end]));
     let target = role || named_role || name;
     let identified = named_role || (name && (role || pronoun));
     let address = ctx.has_entity(EntityKind::Address) || ctx.has_entity(EntityKind::Coordinates);
@@ -180,10 +184,13 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         }
         rules.insert(format!("context.{rule}"));
     };
+    // Reported speech outweighs wording only when the post does not also ask
+    // for harm in its own voice (a solicitation or intent outside quotes).
+    let own_voice = solicit || intent;
     if news >= 2 {
-        lawful_rule("news", 0.9, &mut rules);
+        lawful_rule("news", if own_voice { 0.6 } else { 0.9 }, &mut rules);
     } else if news == 1 {
-        lawful_rule("news", 0.55, &mut rules);
+        lawful_rule("news", if own_voice { 0.2 } else { 0.5 }, &mut rules);
     }
     if ctx.has(Class::Official) && (money || ctx.count(Class::Official) >= 2) {
         lawful_rule("official_reward", 0.95, &mut rules);
@@ -238,13 +245,15 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     let bounty = damp(bounty);
 
     // ---- threat -----------------------------------------------------------
+    // Explicit acts with intent or a target are strong; veiled menace alone
+    // is for review unless it comes with a person's details.
     let mut threat: f64 = 0.0;
     if lethal && (intent || target || pronoun) {
-        threat = if intent || named_role || menace { 0.9 } else { 0.75 };
+        threat = if intent || named_role || menace || identified { 0.9 } else { 0.72 };
         rules.insert("threat.lethal_act".into());
     }
     if assault && (intent || menace) && (target || pronoun) {
-        threat = threat.max(0.8);
+        threat = threat.max(if intent && !wish { 0.75 } else { 0.55 });
         rules.insert("threat.assault_act".into());
     }
     if matches!(tier, Some(BountyTier::Lethal | BountyTier::Assault)) && bounty > 0.0 {
@@ -252,21 +261,31 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         rules.insert("threat.violent_bounty".into());
     }
     if menace && (target || pronoun) {
-        let s = if identifiers || personal || vehicle || intent { 0.75 } else { 0.55 };
+        let s = if identifiers && (intent || personal) { 0.75 } else { 0.55 };
         threat = threat.max(s);
         rules.insert("threat.menace".into());
     }
     let threat = damp(threat);
 
     // ---- doxxing ----------------------------------------------------------
+    // Identifiers tied to a person. A hostile call or several kinds of
+    // identifier make it a removal; a bare identifier is for review. A
+    // business's or office's own details are not doxxing.
     let business = ctx.has(Class::Business);
+    let kinds = [address, phone, email, plate].iter().filter(|&&b| b).count();
     let mut doxxing: f64 = 0.0;
-    if identifiers && (target || personal || menace || intent) && !(business && !menace) {
-        doxxing = if menace || intent || personal { 0.9 } else { 0.7 };
+    if identifiers && (target || personal || menace || intent || pronoun) {
+        doxxing = if menace || intent {
+            0.9
+        } else if kinds >= 2 || (personal && target) {
+            0.72
+        } else {
+            0.55
+        };
         rules.insert("doxxing.identifiers".into());
     }
     if street && personal && target {
-        doxxing = doxxing.max(0.7);
+        doxxing = doxxing.max(if menace || intent { 0.75 } else { 0.55 });
         rules.insert("doxxing.street_named".into());
     }
     if personal && (menace || intent) && (target || pronoun) && !identifiers {
@@ -276,13 +295,21 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     let doxxing = if business && !menace { doxxing * 0.3 } else { damp(doxxing) };
 
     // ---- targeted surveillance --------------------------------------------
+    // One person's whereabouts: a request to watch or follow, or a live
+    // location with a vehicle or routine. Reports about agencies in general
+    // (plural, nobody singled out) are not surveillance.
     let mut surveillance: f64 = 0.0;
     let whereabouts = [live, schedule, surveil, vehicle].iter().filter(|&&b| b).count();
-    if (target || pronoun) && (surveil || (live && (vehicle || schedule)) || (schedule && personal && target)) {
-        surveillance = if whereabouts >= 2 { 0.85 } else { 0.65 };
+    let singled_out = named_role || name || pronoun;
+    if singled_out && !business && (surveil || (live && (vehicle || schedule)) || (schedule && personal)) {
+        surveillance = if whereabouts >= 2 { 0.8 } else { 0.6 };
         rules.insert("surveillance.whereabouts".into());
     }
-    if info && bounty > 0.0 && (schedule || live || ctx.hits.iter().any(|h| h.class == Class::Info)) && (live || schedule || surveil) {
+    if surveil && live && !business {
+        surveillance = surveillance.max(0.75);
+        rules.insert("surveillance.live_request".into());
+    }
+    if info && bounty > 0.0 && (live || schedule || surveil) {
         surveillance = surveillance.max(0.7);
         rules.insert("surveillance.paid_for_movements".into());
     }
@@ -350,4 +377,22 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         personal_data: identifiers,
     };
     Detection { labels, rules: rules.into_iter().collect(), signals, entities: ctx.entities }
+}
+
+fn is_wish(intent: &str) -> bool {
+    matches!(intent, "ojala" | "hopefuly" | "i hope" | "si vuelve")
+}
+
+/// An amount immediately followed by "for"/"por" ("$2k for the address",
+/// "2 mil USDT por la dirección"): a price put on something.
+fn money_followed_by_for(text: &str, entities: &[Entity]) -> bool {
+    entities.iter().filter(|e| e.kind == EntityKind::Money).any(|e| {
+        let after: String = text.chars().skip(e.end).take(40).collect::<String>().to_lowercase();
+        after
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .take(4)
+            .take_while(|w| !matches!(*w, "a" | "the" | "la" | "el"))
+            .any(|w| matches!(w, "for" | "por" | "pa" | "para" | "to"))
+    })
 }

@@ -107,7 +107,7 @@ pattern!(
 pattern!(plate_shape, r"\b(?:[a-z]{3}-\d{3}-[a-z]|[a-z]{3}[\s-]?\d{4}|[a-z]{2}\s?\d{5}|\d[a-z]{3}\d{3}|[a-z]{3}[\s-]\d{3})\b");
 pattern!(
     time,
-    r"\b\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b|\ba las \d{1,2}\b|\b(?:0\d|1\d|2[0-3])[0-5]\d\b"
+    r"\b\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b|\ba las \d{1,2}\b|\b(?:at|around|by|from)\s(?:0\d|1\d|2[0-3])[0-5]\d\b"
 );
 pattern!(coordinates, r"-?\d{1,2}\.\d{3,},\s*-?\d{1,3}\.\d{3,}");
 pattern!(handle, r"(?:^|[^a-z0-9_])(@[a-z0-9_]{2,30})");

@@ -221,10 +221,14 @@ impl Lexicon {
         for m in self.automaton.find_overlapping_iter(hay) {
             let p = &self.patterns[m.pattern().as_usize()];
             let (s, e) = (m.start(), m.end());
-            if s > 0 && is_word_byte(hay, s - 1, true) && starts_with_word(bytes, s) {
+            // Inside letters written apart (`a m a t a r`) word boundaries
+            // are unknown, so a match there needs none.
+            let split_before = s > 0 && text.folded.in_split_run(s - 1) && text.folded.in_split_run(s);
+            let split_after = e < bytes.len() && text.folded.in_split_run(e) && text.folded.in_split_run(e - 1);
+            if s > 0 && !split_before && is_word_byte(hay, s - 1, true) && starts_with_word(bytes, s) {
                 continue;
             }
-            if !p.prefix && e < bytes.len() && is_word_byte(hay, e, false) && ends_with_word(bytes, e) {
+            if !p.prefix && e < bytes.len() && !split_after && is_word_byte(hay, e, false) && ends_with_word(bytes, e) {
                 continue;
             }
             for &class in &p.classes {

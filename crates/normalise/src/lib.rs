@@ -30,6 +30,9 @@ pub struct View {
     /// Original character index (exclusive) each byte reaches: larger than
     /// `source + 1` when several original characters were squeezed into one.
     reach: Vec<u32>,
+    /// Whether each byte came from letters that were written split apart
+    /// (`k i l l`): word boundaries inside such runs are unknown.
+    split: Vec<bool>,
 }
 
 impl View {
@@ -49,17 +52,28 @@ impl View {
         Some((first, reach))
     }
 
+    /// Whether the byte at `at` came from a run of split letters, where
+    /// word boundaries are unknown (`a m a t a r` may be `a matar`).
+    pub fn in_split_run(&self, at: usize) -> bool {
+        self.split.get(at).copied().unwrap_or(false)
+    }
+
     /// Original character index of the byte at `at`.
     pub fn source_of(&self, at: usize) -> Option<usize> {
         self.source.get(at).map(|&c| c as usize)
     }
 
     fn push(&mut self, c: char, source: u32) {
+        self.push_unit(Unit { c, source, split: false });
+    }
+
+    fn push_unit(&mut self, u: Unit) {
         let before = self.text.len();
-        self.text.push(c);
+        self.text.push(u.c);
         for _ in before..self.text.len() {
-            self.source.push(source);
-            self.reach.push(source + 1);
+            self.source.push(u.source);
+            self.reach.push(u.source + 1);
+            self.split.push(u.split);
         }
     }
 
@@ -86,7 +100,7 @@ pub fn normalise(text: &str) -> NormalisedText {
     let joined = join_split_letters(&chars);
     let mut base = View::default();
     for unit in &joined {
-        base.push(unit.c, unit.source);
+        base.push_unit(*unit);
     }
     let folded = fold_view(&joined);
     NormalisedText { base, folded }
@@ -114,6 +128,7 @@ pub fn char_slice(text: &str, start: usize, end: usize) -> &str {
 struct Unit {
     c: char,
     source: u32,
+    split: bool,
 }
 
 /// True for characters that carry no visible content and are used to break
@@ -137,7 +152,7 @@ fn clean_chars(text: &str) -> Vec<Unit> {
     for (index, c) in text.chars().enumerate() {
         let source = index as u32;
         if c.is_ascii() {
-            out.push(Unit { c: c.to_ascii_lowercase(), source });
+            out.push(Unit { c: c.to_ascii_lowercase(), source, split: false });
             continue;
         }
         if is_invisible(c) {
@@ -164,7 +179,7 @@ fn is_combining_mark(c: char) -> bool {
 
 fn push_folded_char(out: &mut Vec<Unit>, c: char, source: u32) {
     if c.is_ascii() {
-        out.push(Unit { c: c.to_ascii_lowercase(), source });
+        out.push(Unit { c: c.to_ascii_lowercase(), source, split: false });
         return;
     }
     if is_invisible(c) {
@@ -176,16 +191,16 @@ fn push_folded_char(out: &mut Vec<Unit>, c: char, source: u32) {
         // nothing Latin (CJK, Arabic...) are kept as they are.
         match decancer::cure_char(c, decancer::Options::default()) {
             decancer::Translation::Character(t) if t.is_ascii_alphanumeric() => {
-                out.push(Unit { c: t.to_ascii_lowercase(), source });
+                out.push(Unit { c: t.to_ascii_lowercase(), source, split: false });
             }
             decancer::Translation::String(s) if s.chars().all(|t| t.is_ascii_alphanumeric()) && !s.is_empty() => {
                 for t in s.chars() {
-                    out.push(Unit { c: t.to_ascii_lowercase(), source });
+                    out.push(Unit { c: t.to_ascii_lowercase(), source, split: false });
                 }
             }
             _ => {
                 for t in c.to_lowercase() {
-                    out.push(Unit { c: t, source });
+                    out.push(Unit { c: t, source, split: false });
                 }
             }
         }
@@ -200,7 +215,7 @@ fn push_folded_char(out: &mut Vec<Unit>, c: char, source: u32) {
         '\u{2026}' => Some('.'),
         _ => None,
     };
-    out.push(Unit { c: ascii.unwrap_or(c), source });
+    out.push(Unit { c: ascii.unwrap_or(c), source, split: false });
 }
 
 fn is_split_separator(c: char) -> bool {
@@ -247,10 +262,10 @@ fn join_split_letters(units: &[Unit]) -> Vec<Unit> {
                 // Smallest gap is the letter gap; larger gaps are word gaps.
                 let letter_gap = gaps.iter().map(|g| g.1).min().unwrap_or(1);
                 for (k, &s) in singles.iter().enumerate() {
-                    out.push(units[s]);
+                    out.push(Unit { split: true, ..units[s] });
                     if let Some(&(gap_start, gap)) = gaps.get(k) {
                         if gap > letter_gap {
-                            out.push(Unit { c: ' ', source: units[gap_start].source });
+                            out.push(Unit { c: ' ', source: units[gap_start].source, split: false });
                         }
                     }
                 }
@@ -342,7 +357,7 @@ fn fold_view(units: &[Unit]) -> View {
                 continue;
             }
             last = Some(u.c);
-            view.push(u.c, u.source);
+            view.push_unit(u);
         }
     }
     view

@@ -305,7 +305,7 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         surveillance = if whereabouts >= 2 { 0.8 } else { 0.6 };
         rules.insert("surveillance.whereabouts".into());
     }
-    if surveil && live && !business {
+    if surveil && (live || vehicle || named_role) {
         surveillance = surveillance.max(0.75);
         rules.insert("surveillance.live_request".into());
     }

@@ -223,8 +223,20 @@ impl Lexicon {
             let (s, e) = (m.start(), m.end());
             // Inside letters written apart (`a m a t a r`) word boundaries
             // are unknown, so a match there needs none.
-            let split_before = s > 0 && text.folded.in_split_run(s - 1) && text.folded.in_split_run(s);
-            let split_after = e < bytes.len() && text.folded.in_split_run(e) && text.folded.in_split_run(e - 1);
+            // Only a one-letter word at the run's edge may be glued on:
+            // `a m a t a r` is "a matar", `l e v a n t e a` is "levante a".
+            let split = |i: usize| text.folded.in_split_run(i);
+            let glue = |b: u8| matches!(b, b'a' | b'y' | b'o' | b'e' | b'i');
+            let split_before = s > 0
+                && split(s - 1)
+                && split(s)
+                && (s == 1 || !split(s - 2))
+                && glue(bytes[s - 1]);
+            let split_after = e < bytes.len()
+                && split(e)
+                && split(e - 1)
+                && (e + 1 >= bytes.len() || !split(e + 1))
+                && glue(bytes[e]);
             if s > 0 && !split_before && is_word_byte(hay, s - 1, true) && starts_with_word(bytes, s) {
                 continue;
             }

@@ -339,7 +339,10 @@ fn fold_view(units: &[Unit]) -> View {
                     let Some(letter) = leet_letter(c) else { continue };
                     let prev = k > 0 && folded[k - 1].c.is_alphabetic();
                     let next = k + 1 < folded.len() && folded[k + 1].c.is_alphabetic();
-                    if prev || next {
+                    // Punctuation-like symbols ("!", "|", "+") fold only
+                    // between letters, so "estimates!" stays a word.
+                    let inner_only = matches!(c, '!' | '|' | '+');
+                    if (inner_only && prev && next) || (!inner_only && (prev || next)) {
                         folded[k].c = letter;
                         changed = true;
                     }

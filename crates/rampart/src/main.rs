@@ -25,6 +25,14 @@ enum Command {
     Scan(ScanArgs),
     /// Generate a synthetic stream and measure the whole scan path.
     Bench(BenchArgs),
+    /// Show how one text is normalised and which signals fire (for rule authors).
+    Explain(ExplainArgs),
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// The text to explain.
+    text: String,
 }
 
 #[derive(Args)]
@@ -85,6 +93,7 @@ fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan(args),
         Command::Bench(args) => bench(args),
+        Command::Explain(args) => explain(args),
     }
 }
 
@@ -143,5 +152,25 @@ fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let scanner = Scanner::new(Policy::default_policy())?;
     let report = synth::run_bench(&scanner, args.posts, args.seed)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let scanner = Scanner::new(Policy::default_policy())?;
+    let norm = rampart_normalise::normalise(&args.text);
+    println!("base:   {}", norm.base.as_str());
+    println!("folded: {}", norm.folded.as_str());
+    for h in scanner.detector().lexicon().scan(&norm) {
+        println!("hit     {:<14} {:?}", h.class.key(), &norm.folded.as_str()[h.start..h.end]);
+    }
+    let d = scanner.detector().detect(&args.text);
+    for e in &d.entities {
+        let span = rampart_normalise::char_slice(&args.text, e.start, e.end);
+        println!("entity  {:<14} {:?} -> {:?}", format!("{:?}", e.kind), span, e.value);
+    }
+    println!("signals {:?}", d.signals);
+    println!("rules   {:?}", d.rules);
+    let v = rampart_decide::Verdict::new("explain", d, Vec::new(), scanner.policy());
+    println!("action  {}", v.action.as_str());
     Ok(ExitCode::SUCCESS)
 }

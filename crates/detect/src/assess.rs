@@ -249,7 +249,10 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     // is for review unless it comes with a person's details.
     let mut threat: f64 = 0.0;
     if lethal && (intent || target || pronoun) {
-        threat = if intent || named_role || menace || identified { 0.9 } else { 0.72 };
+        // A named lethal act with a stated plan or menace is a threat; the
+        // same words describing events ("the journalist murders") are only
+        // worth a look.
+        threat = if intent || menace { 0.9 } else { 0.6 };
         rules.insert("threat.lethal_act".into());
     }
     if assault && (intent || menace) && (target || pronoun) {
@@ -277,8 +280,10 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     if identifiers && (target || personal || menace || intent || pronoun) {
         doxxing = if menace || intent {
             0.9
-        } else if kinds >= 2 || (personal && target) {
+        } else if kinds >= 2 {
             0.72
+        } else if personal && target {
+            0.6
         } else {
             0.55
         };

@@ -68,11 +68,11 @@ macro_rules! pattern {
 
 pattern!(
     money_symbol,
-    r"(?:us\$|mx\$|\$|usd ?|€|£)\s?\d[\d,. ]*\d*(?:\s?(?:k|m|mil|grand|thousand|million|bands?|bandz|racks?))?\b|\$\$+"
+    r"(?:us\$|mx\$|\$|usd ?|€|£)\s?\d(?:[\d,.]*\d)?(?:\s?(?:k|m|mil|grand|thousand|million|bands?|bandz|racks?))?\b|\$\$+"
 );
 pattern!(
     money_suffix,
-    r"\b\d+(?:[.,]\d+)*\s?(?:k|g|grand|bands?|bandz|racks?|stacks?|bucks|dollars|dolares|dls|dlls|usd|usdt|btc|pesos|verdes|varos|mil|thousand)\b"
+    r"\b\d+(?:[.,]\d+)*\s?(?:(?:k|mil|thousand|grand|g)(?:\s(?:pesos|dolares|dollars|dls|dlls|usd|usdt|btc|verdes|varos|bucks|cash))?|bands?|bandz|racks?|stacks?|bucks|dollars|dolares|dls|dlls|usd|usdt|btc|pesos|verdes|varos)\b"
 );
 pattern!(bare_number, r"\b\d{1,3}(?:[.,]\d{3})*(?:k)?\b");
 pattern!(phone_candidate, r"(?:\+\s?)?\(?\d[\d\s().\-]{8,17}\d");

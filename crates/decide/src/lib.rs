@@ -32,7 +32,12 @@ pub enum Action {
 
 impl Action {
     /// All actions, mildest first.
-    pub const ALL: [Action; 4] = [Action::Allow, Action::Review, Action::Remove, Action::Escalate];
+    pub const ALL: [Action; 4] = [
+        Action::Allow,
+        Action::Review,
+        Action::Remove,
+        Action::Escalate,
+    ];
 
     /// The contract's name for it.
     pub fn as_str(self) -> &'static str {
@@ -117,13 +122,20 @@ impl Policy {
 
     /// Loads a policy from a file.
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
-        let src = std::fs::read_to_string(path).map_err(|source| PolicyError::Io { file: path.display().to_string(), source })?;
+        let src = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
+            file: path.display().to_string(),
+            source,
+        })?;
         Self::parse(&path.display().to_string(), &src)
     }
 
     /// Parses policy source; `file` names it in errors.
     pub fn parse(file: &str, src: &str) -> Result<Self, PolicyError> {
-        let invalid = |line: usize, reason: String| PolicyError::Invalid { file: file.to_string(), line, reason };
+        let invalid = |line: usize, reason: String| PolicyError::Invalid {
+            file: file.to_string(),
+            line,
+            reason,
+        };
         let parsed: PolicyFile = toml::from_str(src).map_err(|e| {
             let line = e.span().map(|s| line_of(src, s.start)).unwrap_or(1);
             invalid(line, e.message().to_string())
@@ -132,17 +144,37 @@ impl Policy {
         let mut rules = Vec::new();
         for r in parsed.rules {
             let line = src.find(&r.when).map(|at| line_of(src, at)).unwrap_or(1);
-            let program = env
-                .compile(&r.when)
-                .map_err(|e| invalid(line, format!("rule `{}`: CEL expression does not compile: {e}", r.id)))?;
+            let program = env.compile(&r.when).map_err(|e| {
+                invalid(
+                    line,
+                    format!("rule `{}`: CEL expression does not compile: {e}", r.id),
+                )
+            })?;
             for var in program.references().variables() {
                 if !KNOWN_VARIABLES.contains(&var) {
-                    return Err(invalid(line, format!("rule `{}`: unknown variable `{var}` (known: {})", r.id, KNOWN_VARIABLES.join(", "))));
+                    return Err(invalid(
+                        line,
+                        format!(
+                            "rule `{}`: unknown variable `{var}` (known: {})",
+                            r.id,
+                            KNOWN_VARIABLES.join(", ")
+                        ),
+                    ));
                 }
             }
-            rules.push(Rule { id: r.id, action: r.action, program });
+            rules.push(Rule {
+                id: r.id,
+                action: r.action,
+                program,
+            });
         }
-        let policy = Policy { name: parsed.name, version: parsed.version, reasons: parsed.reasons, rules, env };
+        let policy = Policy {
+            name: parsed.name,
+            version: parsed.version,
+            reasons: parsed.reasons,
+            rules,
+            env,
+        };
         // Evaluate every rule once on empty signals so a type error (a string
         // compared with a number, say) is caught at start-up, not mid-stream.
         for r in &policy.rules {
@@ -168,7 +200,11 @@ impl Policy {
     fn context(&self, d: &Detection, extra: &Extra) -> Context<'_, '_> {
         let s = &d.signals;
         let mut ctx = Context::with_env(self.env.clone());
-        let max = s.threat.max(s.bounty).max(s.doxxing).max(s.targeted_surveillance);
+        let max = s
+            .threat
+            .max(s.bounty)
+            .max(s.doxxing)
+            .max(s.targeted_surveillance);
         ctx.add_variable_from_value("threat", s.threat);
         ctx.add_variable_from_value("bounty", s.bounty);
         ctx.add_variable_from_value("doxxing", s.doxxing);
@@ -220,7 +256,11 @@ pub const KNOWN_VARIABLES: [&str; 12] = [
 ];
 
 fn line_of(src: &str, byte: usize) -> usize {
-    src[..byte.min(src.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    src[..byte.min(src.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// A registry match: which person, which fields (never values).
@@ -255,15 +295,34 @@ pub struct Verdict {
 impl Verdict {
     /// Builds the verdict for a post. Labels are only reported when the
     /// action is not `allow`: an allowed post carries no labels (contract).
-    pub fn new(id: &str, detection: Detection, protected_match: Vec<ProtectedMatch>, policy: &Policy) -> Self {
-        let extra = Extra { protected: !protected_match.is_empty() };
+    pub fn new(
+        id: &str,
+        detection: Detection,
+        protected_match: Vec<ProtectedMatch>,
+        policy: &Policy,
+    ) -> Self {
+        let extra = Extra {
+            protected: !protected_match.is_empty(),
+        };
         let (action, by) = policy.decide(&detection, &extra);
         let mut rules = detection.rules;
         if let Some(by) = by {
             rules.push(format!("policy.{by}"));
         }
-        let labels = if action == Action::Allow { Vec::new() } else { detection.labels };
-        Verdict { kind: "verdict", id: id.to_string(), action, labels, rules, protected_match, policy: policy.label() }
+        let labels = if action == Action::Allow {
+            Vec::new()
+        } else {
+            detection.labels
+        };
+        Verdict {
+            kind: "verdict",
+            id: id.to_string(),
+            action,
+            labels,
+            rules,
+            protected_match,
+            policy: policy.label(),
+        }
     }
 }
 
@@ -276,9 +335,19 @@ mod tests {
     fn default_policy_loads_and_decides() {
         let policy = Policy::default_policy();
         let det = Detector::new().unwrap();
-        let v = Verdict::new("p1", det.detect("$50,000 to whoever kills Judge Harlan Pike. Serious."), vec![], &policy);
+        let v = Verdict::new(
+            "p1",
+            det.detect("$50,000 to whoever kills Judge Harlan Pike. Serious."),
+            vec![],
+            &policy,
+        );
         assert_eq!(v.action, Action::Escalate, "{v:?}");
-        let v = Verdict::new("p2", det.detect("Lovely weather in Guadalajara today."), vec![], &policy);
+        let v = Verdict::new(
+            "p2",
+            det.detect("Lovely weather in Guadalajara today."),
+            vec![],
+            &policy,
+        );
         assert_eq!(v.action, Action::Allow);
         assert!(v.labels.is_empty());
     }
@@ -286,7 +355,10 @@ mod tests {
     #[test]
     fn bad_expression_names_file_line_and_reason() {
         let src = "name = \"x\"\nversion = 1\n\n[[rules]]\nid = \"r1\"\naction = \"remove\"\nwhen = \"threat >= \"\n";
-        let err = Policy::parse("custom.toml", src).err().expect("must fail").to_string();
+        let err = Policy::parse("custom.toml", src)
+            .err()
+            .expect("must fail")
+            .to_string();
         assert!(err.starts_with("custom.toml:7:"), "{err}");
         assert!(err.contains("r1"), "{err}");
     }

@@ -76,14 +76,24 @@ impl Ctx<'_> {
     }
 }
 
-fn push_evidence(text: &str, start: usize, end: usize, role: &'static str, out: &mut Vec<Evidence>) {
+fn push_evidence(
+    text: &str,
+    start: usize,
+    end: usize,
+    role: &'static str,
+    out: &mut Vec<Evidence>,
+) {
     if start >= end {
         return;
     }
     // Trim whitespace the extractors may include at the edges.
     let slice = char_slice(text, start, end);
     let lead = slice.chars().take_while(|c| c.is_whitespace()).count();
-    let trail = slice.chars().rev().take_while(|c| c.is_whitespace()).count();
+    let trail = slice
+        .chars()
+        .rev()
+        .take_while(|c| c.is_whitespace())
+        .count();
     let (s, e) = (start + lead, end.saturating_sub(trail));
     if s >= e {
         return;
@@ -91,13 +101,22 @@ fn push_evidence(text: &str, start: usize, end: usize, role: &'static str, out: 
     if out.iter().any(|x| x.start <= s && x.end >= e) {
         return;
     }
-    out.push(Evidence { start: s, end: e, text: char_slice(text, s, e).to_string(), role });
+    out.push(Evidence {
+        start: s,
+        end: e,
+        text: char_slice(text, s, e).to_string(),
+        role,
+    });
 }
 
 /// Removes act hits that sit inside an idiom ("kill it", "me muero de risa"),
 /// and acts inside quotes when the post reports speech.
 fn drop_neutralised(hits: Vec<Hit>) -> Vec<Hit> {
-    let idioms: Vec<(usize, usize)> = hits.iter().filter(|h| h.class == Class::Idiom).map(|h| (h.start, h.end)).collect();
+    let idioms: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|h| h.class == Class::Idiom)
+        .map(|h| (h.start, h.end))
+        .collect();
     hits.into_iter()
         .filter(|h| {
             !matches!(h.class, Class::Lethal | Class::Assault | Class::Intent)
@@ -137,11 +156,18 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     if reporting && !quotes.is_empty() {
         // Reported speech: acts and frames inside quotes are someone else's words.
         hits.retain(|h| {
-            !matches!(h.class, Class::Lethal | Class::Assault | Class::Solicit | Class::Intent | Class::Menace)
-                || !quotes.iter().any(|&(s, e)| h.start >= s && h.end <= e)
+            !matches!(
+                h.class,
+                Class::Lethal | Class::Assault | Class::Solicit | Class::Intent | Class::Menace
+            ) || !quotes.iter().any(|&(s, e)| h.start >= s && h.end <= e)
         });
     }
-    let ctx = Ctx { text, norm, hits, entities };
+    let ctx = Ctx {
+        text,
+        norm,
+        hits,
+        entities,
+    };
     let mut rules: BTreeSet<String> = BTreeSet::new();
 
     // ---- shared signals -------------------------------------------------
@@ -160,7 +186,10 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     let pronoun = ctx.has(Class::Pronoun);
     // Wishes and hypotheticals ("ojalá", "I hope", "if someone") are weaker
     // than a stated plan.
-    let wish = ctx.hits.iter().any(|h| h.class == Class::Intent && is_wish(&norm.folded.as_str()[h.start..h.end]));
+    let wish = ctx
+        .hits
+        .iter()
+        .any(|h| h.class == Class::Intent && is_wish(&norm.folded.as_str()[h.start..h.end]));
     let target = role || named_role || name;
     let identified = named_role || (name && (role || pronoun));
     let address = ctx.has_entity(EntityKind::Address) || ctx.has_entity(EntityKind::Coordinates);
@@ -200,7 +229,11 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     }
     let games = ctx.count(Class::GameFiction);
     if games >= 1 && !named_role {
-        lawful_rule("game_or_fiction", if games >= 2 { 0.95 } else { 0.8 }, &mut rules);
+        lawful_rule(
+            "game_or_fiction",
+            if games >= 2 { 0.95 } else { 0.8 },
+            &mut rules,
+        );
     }
     if ctx.has(Class::Sports) && !identified {
         lawful_rule("sports", 0.8, &mut rules);
@@ -264,7 +297,11 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         rules.insert("threat.violent_bounty".into());
     }
     if menace && (target || pronoun) {
-        let s = if identifiers && (intent || personal) { 0.75 } else { 0.55 };
+        let s = if identifiers && (intent || personal) {
+            0.75
+        } else {
+            0.55
+        };
         threat = threat.max(s);
         rules.insert("threat.menace".into());
     }
@@ -275,7 +312,10 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     // identifier make it a removal; a bare identifier is for review. A
     // business's or office's own details are not doxxing.
     let business = ctx.has(Class::Business);
-    let kinds = [address, phone, email, plate].iter().filter(|&&b| b).count();
+    let kinds = [address, phone, email, plate]
+        .iter()
+        .filter(|&&b| b)
+        .count();
     let mut doxxing: f64 = 0.0;
     if identifiers && (target || personal || menace || intent || pronoun) {
         doxxing = if menace || intent {
@@ -297,16 +337,26 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         doxxing = doxxing.max(0.6);
         rules.insert("doxxing.family_or_home".into());
     }
-    let doxxing = if business && !menace { doxxing * 0.3 } else { damp(doxxing) };
+    let doxxing = if business && !menace {
+        doxxing * 0.3
+    } else {
+        damp(doxxing)
+    };
 
     // ---- targeted surveillance --------------------------------------------
     // One person's whereabouts: a request to watch or follow, or a live
     // location with a vehicle or routine. Reports about agencies in general
     // (plural, nobody singled out) are not surveillance.
     let mut surveillance: f64 = 0.0;
-    let whereabouts = [live, schedule, surveil, vehicle].iter().filter(|&&b| b).count();
+    let whereabouts = [live, schedule, surveil, vehicle]
+        .iter()
+        .filter(|&&b| b)
+        .count();
     let singled_out = named_role || name || pronoun;
-    if singled_out && !business && (surveil || (live && (vehicle || schedule)) || (schedule && personal)) {
+    if singled_out
+        && !business
+        && (surveil || (live && (vehicle || schedule)) || (schedule && personal))
+    {
         surveillance = if whereabouts >= 2 { 0.8 } else { 0.6 };
         rules.insert("surveillance.whereabouts".into());
     }
@@ -329,7 +379,11 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         for c in [Class::Lethal, Class::Assault, Class::Info] {
             ctx.evidence_for(c, "act", &mut ev_bounty);
         }
-        ctx.evidence_entities(&[EntityKind::NamedRole, EntityKind::Name], "target", &mut ev_bounty);
+        ctx.evidence_entities(
+            &[EntityKind::NamedRole, EntityKind::Name],
+            "target",
+            &mut ev_bounty,
+        );
     }
     let mut ev_threat = Vec::new();
     if threat > 0.0 {
@@ -337,25 +391,48 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         ctx.evidence_for(Class::Assault, "act", &mut ev_threat);
         ctx.evidence_for(Class::Menace, "menace", &mut ev_threat);
         ctx.evidence_for(Class::Intent, "intent", &mut ev_threat);
-        ctx.evidence_entities(&[EntityKind::NamedRole, EntityKind::Name], "target", &mut ev_threat);
+        ctx.evidence_entities(
+            &[EntityKind::NamedRole, EntityKind::Name],
+            "target",
+            &mut ev_threat,
+        );
     }
     let mut ev_dox = Vec::new();
     if doxxing > 0.0 {
         ctx.evidence_entities(
-            &[EntityKind::Address, EntityKind::Phone, EntityKind::Email, EntityKind::Plate, EntityKind::StreetOnly, EntityKind::Coordinates],
+            &[
+                EntityKind::Address,
+                EntityKind::Phone,
+                EntityKind::Email,
+                EntityKind::Plate,
+                EntityKind::StreetOnly,
+                EntityKind::Coordinates,
+            ],
             "personal_data",
             &mut ev_dox,
         );
         ctx.evidence_for(Class::Personal, "personal_data", &mut ev_dox);
-        ctx.evidence_entities(&[EntityKind::NamedRole, EntityKind::Name], "target", &mut ev_dox);
+        ctx.evidence_entities(
+            &[EntityKind::NamedRole, EntityKind::Name],
+            "target",
+            &mut ev_dox,
+        );
     }
     let mut ev_surv = Vec::new();
     if surveillance > 0.0 {
         ctx.evidence_for(Class::LiveLocation, "location", &mut ev_surv);
         ctx.evidence_for(Class::Schedule, "location", &mut ev_surv);
         ctx.evidence_for(Class::Surveil, "location", &mut ev_surv);
-        ctx.evidence_entities(&[EntityKind::Time, EntityKind::Plate], "location", &mut ev_surv);
-        ctx.evidence_entities(&[EntityKind::NamedRole, EntityKind::Name], "target", &mut ev_surv);
+        ctx.evidence_entities(
+            &[EntityKind::Time, EntityKind::Plate],
+            "location",
+            &mut ev_surv,
+        );
+        ctx.evidence_entities(
+            &[EntityKind::NamedRole, EntityKind::Name],
+            "target",
+            &mut ev_surv,
+        );
     }
     for (category, score, tier, ev) in [
         (Category::Threat, threat, None, ev_threat),
@@ -366,7 +443,12 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         if score > 0.0 {
             let mut evidence = ev;
             evidence.sort_by_key(|e| (e.start, e.end));
-            labels.push(Label { category, score: (score * 1000.0).round() / 1000.0, tier, evidence });
+            labels.push(Label {
+                category,
+                score: (score * 1000.0).round() / 1000.0,
+                tier,
+                evidence,
+            });
         }
     }
 
@@ -381,7 +463,12 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         lethal_act: lethal,
         personal_data: identifiers,
     };
-    Detection { labels, rules: rules.into_iter().collect(), signals, entities: ctx.entities }
+    Detection {
+        labels,
+        rules: rules.into_iter().collect(),
+        signals,
+        entities: ctx.entities,
+    }
 }
 
 fn is_wish(intent: &str) -> bool {
@@ -391,13 +478,21 @@ fn is_wish(intent: &str) -> bool {
 /// An amount immediately followed by "for"/"por" ("$2k for the address",
 /// "2 mil USDT por la dirección"): a price put on something.
 fn money_followed_by_for(text: &str, entities: &[Entity]) -> bool {
-    entities.iter().filter(|e| e.kind == EntityKind::Money).any(|e| {
-        let after: String = text.chars().skip(e.end).take(40).collect::<String>().to_lowercase();
-        after
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .take(4)
-            .take_while(|w| !matches!(*w, "a" | "the" | "la" | "el"))
-            .any(|w| matches!(w, "for" | "por" | "pa" | "para" | "to"))
-    })
+    entities
+        .iter()
+        .filter(|e| e.kind == EntityKind::Money)
+        .any(|e| {
+            let after: String = text
+                .chars()
+                .skip(e.end)
+                .take(40)
+                .collect::<String>()
+                .to_lowercase();
+            after
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .take(4)
+                .take_while(|w| !matches!(*w, "a" | "the" | "la" | "el"))
+                .any(|w| matches!(w, "for" | "por" | "pa" | "para" | "to"))
+        })
 }

@@ -68,13 +68,13 @@ macro_rules! pattern {
 
 pattern!(
     money_symbol,
-    r"(?:us\$|mx\$|\$|usd ?|€|£)\s?\d(?:[\d,.]*\d)?(?:\s?(?:k|m|mil|grand|thousand|million|bands?|bandz|racks?))?\b|\$\$+"
+    r"(?:us\$|mx\$|\$|usd ?|€|£)\s?\d(?:[\d,.]*\d)?(?:\s?(?:k|m|mil|grand|thousand|million|bands?|bandz|racks?))?(?-u:\b)|\$\$+"
 );
 pattern!(
     money_suffix,
-    r"\b\d+(?:[.,]\d+)*\s?(?:(?:k|mil|thousand|grand|g)(?:\s(?:pesos|dolares|dollars|dls|dlls|usd|usdt|btc|verdes|varos|bucks|cash))?|bands?|bandz|racks?|stacks?|bucks|dollars|dolares|dls|dlls|usd|usdt|btc|pesos|verdes|varos)\b"
+    r"(?-u:\b)\d+(?:[.,]\d+)*\s?(?:(?:k|mil|thousand|grand|g)(?:\s(?:pesos|dolares|dollars|dls|dlls|usd|usdt|btc|verdes|varos|bucks|cash))?|bands?|bandz|racks?|stacks?|bucks|dollars|dolares|dls|dlls|usd|usdt|btc|pesos|verdes|varos)(?-u:\b)"
 );
-pattern!(bare_number, r"\b\d{1,3}(?:[.,]\d{3})*(?:k)?\b");
+pattern!(bare_number, r"(?-u:\b)\d{1,3}(?:[.,]\d{3})*(?:k)?(?-u:\b)");
 pattern!(phone_candidate, r"(?:\+\s?)?\(?\d[\d\s().\-]{8,17}\d");
 pattern!(
     email,
@@ -82,32 +82,35 @@ pattern!(
 );
 pattern!(
     us_address,
-    r"\b\d{1,6}\s+(?:[nsew]\.?\s+|north\s|south\s|east\s|west\s)?(?:[a-z0-9']+\s+){0,3}?(?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|ct|court|blvd|boulevard|way|pl|place|ter|terrace|trace|trce|crossing|xing|pkwy|parkway|hwy|highway|cir|circle|hollow|ridge|bend|point|pt|grove|trail|trl|loop|row|sq|square)\b\.?"
+    r"(?-u:\b)\d{1,6}\s+(?:[nsew]\.?\s+|north\s|south\s|east\s|west\s)?(?:[a-z0-9']+\s+){0,3}?(?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|ct|court|blvd|boulevard|way|pl|place|ter|terrace|trace|trce|crossing|xing|pkwy|parkway|hwy|highway|cir|circle|hollow|ridge|bend|point|pt|grove|trail|trl|loop|row|sq|square)(?-u:\b)\.?"
 );
 pattern!(
     mx_address,
-    r"\b(?:calle|c\.|av\.?|avenida|blvd\.?|bulevar|boulevard|privada|priv\.|andador|calzada|callejon|prolongacion|circuito|cerrada)\s+(?:de\s+(?:la\s+|los\s+|las\s+)?)?[a-z][a-z .]{1,30}?\s*(?:#\s?|no\.?\s?|num\.?\s?|numero\s)?\d{1,5}\b"
+    r"(?-u:\b)(?:calle|c\.|av\.?|avenida|blvd\.?|bulevar|boulevard|privada|priv\.|andador|calzada|callejon|prolongacion|circuito|cerrada)\s+(?:de\s+(?:la\s+|los\s+|las\s+)?)?[a-z][a-z .]{1,30}?\s*(?:#\s?|no\.?\s?|num\.?\s?|numero\s)?\d{1,5}(?-u:\b)"
 );
 pattern!(
     number_first_es,
-    r"\bvive en el\s+\d{1,6}\s+(?:de\s+)?(?:la|el)?\s*[a-z]+"
+    r"(?-u:\b)vive en el\s+\d{1,6}\s+(?:de\s+)?(?:la|el)?\s*[a-z]+"
 );
 pattern!(
     reversed_address,
-    r"\b[a-z]+(?:\s[a-z]+){0,2}\s(?:st|ave|rd|dr|ln|ct|blvd|way|pl|ter)\.?\s\d{1,6}\b"
+    r"(?-u:\b)[a-z]+(?:\s[a-z]+){0,2}\s(?:st|ave|rd|dr|ln|ct|blvd|way|pl|ter)\.?\s\d{1,6}(?-u:\b)"
 );
 pattern!(
     street_only,
-    r"\b(?:on|off|en|por)\s+(?:la\s+|el\s+|calle\s+)?(?:[a-z]+\s){0,2}?(?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|ct|court|blvd|way|pl|place|ter|terrace|trace|calle\s+[a-z]+)\b|\b(?:calle|la calle)\s+[a-z]{3,}\b|\b[a-z]+\s(?:terrace|ter|ln|lane|ct|court|dr|drive|way|pl)\b"
+    r"(?-u:\b)(?:on|off|en|por)\s+(?:la\s+|el\s+|calle\s+)?(?:[a-z]+\s){0,2}?(?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|ct|court|blvd|way|pl|place|ter|terrace|trace|calle\s+[a-z]+)(?-u:\b)|(?-u:\b)(?:calle|la calle)\s+[a-z]{3,}(?-u:\b)|(?-u:\b)[a-z]+\s(?:terrace|ter|ln|lane|ct|court|dr|drive|way|pl)(?-u:\b)"
 );
 pattern!(
     plate_keyword,
-    r"\b(?:plates?|placas?|tags?|matricula)\b(?:\s*(?:number|es|son|is|#|:|de)?)?\s*(?:[a-z]{2}\s)?([a-z0-9]{1,4}[\s\-]?[a-z0-9]{2,5}(?:[\s\-][a-z0-9]{1,3})?)"
+    r"(?-u:\b)(?:plates?|placas?|tags?|matricula)(?-u:\b)(?:\s*(?:number|es|son|is|#|:|de)?)?\s*(?:[a-z]{2}\s)?([a-z0-9]{1,4}[\s\-]?[a-z0-9]{2,5}(?:[\s\-][a-z0-9]{1,3})?)"
 );
-pattern!(plate_shape, r"\b(?:[a-z]{3}-\d{3}-[a-z]|[a-z]{3}[\s-]?\d{4}|[a-z]{2}\s?\d{5}|\d[a-z]{3}\d{3}|[a-z]{3}[\s-]\d{3})\b");
+pattern!(
+    plate_shape,
+    r"(?-u:\b)(?:[a-z]{3}-\d{3}-[a-z]|[a-z]{3}[\s-]?\d{4}|[a-z]{2}\s?\d{5}|\d[a-z]{3}\d{3}|[a-z]{3}[\s-]\d{3})(?-u:\b)"
+);
 pattern!(
     time,
-    r"\b\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b|\ba las \d{1,2}\b|\b(?:at|around|by|from)\s(?:0\d|1\d|2[0-3])[0-5]\d\b"
+    r"(?-u:\b)\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)|(?-u:\b)\d{1,2}:\d{2}(?-u:\b)|(?-u:\b)a las \d{1,2}(?-u:\b)|(?-u:\b)(?:at|around|by|from)\s(?:0\d|1\d|2[0-3])[0-5]\d(?-u:\b)"
 );
 pattern!(coordinates, r"-?\d{1,2}\.\d{3,},\s*-?\d{1,3}\.\d{3,}");
 pattern!(handle, r"(?:^|[^a-z0-9_])(@[a-z0-9_]{2,30})");
@@ -122,12 +125,86 @@ pattern!(
 
 /// Words that start capitalised pairs that are not people.
 const NOT_NAMES: &[&str] = &[
-    "The", "This", "That", "Here", "Here's", "There", "If", "When", "Just", "Saw", "La", "El", "Los", "Las", "Esta",
-    "Este", "Ese", "Esa", "Se", "Ya", "Su", "Sus", "Al", "Del", "De", "Lo", "Le", "Que", "Si", "Por", "Para", "En",
-    "Con", "Un", "Una", "Our", "We", "My", "Mi", "Federal", "Border", "Home", "Little", "County", "Police", "Crime",
-    "Court", "State", "City", "New", "North", "South", "East", "West", "Calle", "Av", "Avenida", "Lake", "Grand",
-    "Saturday", "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Red", "Blue", "Black", "White",
-    "Channel", "Canal", "Noticias", "Patrulla", "Guardia", "Departamento", "Ciudad", "Col", "Fracc", "Privada",
+    "The",
+    "This",
+    "That",
+    "Here",
+    "Here's",
+    "There",
+    "If",
+    "When",
+    "Just",
+    "Saw",
+    "La",
+    "El",
+    "Los",
+    "Las",
+    "Esta",
+    "Este",
+    "Ese",
+    "Esa",
+    "Se",
+    "Ya",
+    "Su",
+    "Sus",
+    "Al",
+    "Del",
+    "De",
+    "Lo",
+    "Le",
+    "Que",
+    "Si",
+    "Por",
+    "Para",
+    "En",
+    "Con",
+    "Un",
+    "Una",
+    "Our",
+    "We",
+    "My",
+    "Mi",
+    "Federal",
+    "Border",
+    "Home",
+    "Little",
+    "County",
+    "Police",
+    "Crime",
+    "Court",
+    "State",
+    "City",
+    "New",
+    "North",
+    "South",
+    "East",
+    "West",
+    "Calle",
+    "Av",
+    "Avenida",
+    "Lake",
+    "Grand",
+    "Saturday",
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Red",
+    "Blue",
+    "Black",
+    "White",
+    "Channel",
+    "Canal",
+    "Noticias",
+    "Patrulla",
+    "Guardia",
+    "Departamento",
+    "Ciudad",
+    "Col",
+    "Fracc",
+    "Privada",
 ];
 
 /// Every entity in the text.
@@ -137,15 +214,32 @@ pub fn extract(text: &str, norm: &NormalisedText) -> Vec<Entity> {
     let has_digit = base.bytes().any(|b| b.is_ascii_digit());
     let push = |out: &mut Vec<Entity>, kind, s: usize, e: usize, value: String| {
         if let Some((start, end)) = norm.base.original_span(s, e) {
-            out.push(Entity { kind, start, end, value });
+            out.push(Entity {
+                kind,
+                start,
+                end,
+                value,
+            });
         }
     };
     if has_digit || base.contains('$') {
         for m in money_symbol().find_iter(base) {
-            push(&mut out, EntityKind::Money, m.start(), m.end(), m.as_str().trim().to_string());
+            push(
+                &mut out,
+                EntityKind::Money,
+                m.start(),
+                m.end(),
+                m.as_str().trim().to_string(),
+            );
         }
         for m in money_suffix().find_iter(base) {
-            push(&mut out, EntityKind::Money, m.start(), m.end(), m.as_str().to_string());
+            push(
+                &mut out,
+                EntityKind::Money,
+                m.start(),
+                m.end(),
+                m.as_str().to_string(),
+            );
         }
     }
     for (s, e) in numbers::money_words(base) {
@@ -153,11 +247,27 @@ pub fn extract(text: &str, norm: &NormalisedText) -> Vec<Entity> {
     }
     if has_digit {
         extract_phones(norm, &mut out);
-        for m in us_address().find_iter(base).chain(mx_address().find_iter(base)).chain(number_first_es().find_iter(base)) {
-            push(&mut out, EntityKind::Address, m.start(), m.end(), m.as_str().to_string());
+        for m in us_address()
+            .find_iter(base)
+            .chain(mx_address().find_iter(base))
+            .chain(number_first_es().find_iter(base))
+        {
+            push(
+                &mut out,
+                EntityKind::Address,
+                m.start(),
+                m.end(),
+                m.as_str().to_string(),
+            );
         }
         for m in reversed_address().find_iter(base) {
-            push(&mut out, EntityKind::Address, m.start(), m.end(), m.as_str().to_string());
+            push(
+                &mut out,
+                EntityKind::Address,
+                m.start(),
+                m.end(),
+                m.as_str().to_string(),
+            );
         }
         for c in plate_keyword().captures_iter(base) {
             let g = c.get(1).expect("group 1");
@@ -165,17 +275,41 @@ pub fn extract(text: &str, norm: &NormalisedText) -> Vec<Entity> {
             let has_d = raw.bytes().any(|b| b.is_ascii_digit());
             let digits = raw.bytes().filter(|b| b.is_ascii_digit()).count();
             if has_d && digits >= 2 && raw.len() >= 5 {
-                push(&mut out, EntityKind::Plate, g.start(), g.end(), canonical_plate(raw));
+                push(
+                    &mut out,
+                    EntityKind::Plate,
+                    g.start(),
+                    g.end(),
+                    canonical_plate(raw),
+                );
             }
         }
         for m in plate_shape().find_iter(base) {
-            push(&mut out, EntityKind::Plate, m.start(), m.end(), canonical_plate(m.as_str()));
+            push(
+                &mut out,
+                EntityKind::Plate,
+                m.start(),
+                m.end(),
+                canonical_plate(m.as_str()),
+            );
         }
         for m in time().find_iter(base) {
-            push(&mut out, EntityKind::Time, m.start(), m.end(), m.as_str().to_string());
+            push(
+                &mut out,
+                EntityKind::Time,
+                m.start(),
+                m.end(),
+                m.as_str().to_string(),
+            );
         }
         for m in coordinates().find_iter(base) {
-            push(&mut out, EntityKind::Coordinates, m.start(), m.end(), m.as_str().to_string());
+            push(
+                &mut out,
+                EntityKind::Coordinates,
+                m.start(),
+                m.end(),
+                m.as_str().to_string(),
+            );
         }
     }
     for (s, e) in numbers::spelled_phone(base) {
@@ -184,19 +318,41 @@ pub fn extract(text: &str, norm: &NormalisedText) -> Vec<Entity> {
             push(&mut out, EntityKind::Phone, s, e, e164);
         }
     }
-    if base.contains('@') || base.contains("[at]") || base.contains("arroba") || base.contains("(at)") {
+    if base.contains('@')
+        || base.contains("[at]")
+        || base.contains("arroba")
+        || base.contains("(at)")
+    {
         for m in email().find_iter(base) {
-            push(&mut out, EntityKind::Email, m.start(), m.end(), canonical_email(m.as_str()));
+            push(
+                &mut out,
+                EntityKind::Email,
+                m.start(),
+                m.end(),
+                canonical_email(m.as_str()),
+            );
         }
         for c in handle().captures_iter(base) {
             let g = c.get(1).expect("group 1");
             if !out.iter().any(|e| e.kind == EntityKind::Email) {
-                push(&mut out, EntityKind::Handle, g.start(), g.end(), g.as_str().to_string());
+                push(
+                    &mut out,
+                    EntityKind::Handle,
+                    g.start(),
+                    g.end(),
+                    g.as_str().to_string(),
+                );
             }
         }
     }
     for m in street_only().find_iter(base) {
-        push(&mut out, EntityKind::StreetOnly, m.start(), m.end(), m.as_str().to_string());
+        push(
+            &mut out,
+            EntityKind::StreetOnly,
+            m.start(),
+            m.end(),
+            m.as_str().to_string(),
+        );
     }
     extract_names(text, &mut out);
     out
@@ -211,9 +367,18 @@ fn extract_phones(norm: &NormalisedText, out: &mut Vec<Entity>) {
             continue;
         }
         let international = raw.trim_start().starts_with('+');
-        if let Some(e164) = canonical_phone(&if international { format!("+{digits}") } else { digits }) {
+        if let Some(e164) = canonical_phone(&if international {
+            format!("+{digits}")
+        } else {
+            digits
+        }) {
             if let Some((start, end)) = norm.base.original_span(m.start(), m.end()) {
-                out.push(Entity { kind: EntityKind::Phone, start, end, value: e164 });
+                out.push(Entity {
+                    kind: EntityKind::Phone,
+                    start,
+                    end,
+                    value: e164,
+                });
             }
         }
     }
@@ -222,14 +387,20 @@ fn extract_phones(norm: &NormalisedText, out: &mut Vec<Entity>) {
 /// A phone number in E.164 form, trying US then Mexican numbering. Accepts
 /// any punctuation; `None` when it is not a possible US or MX number.
 pub fn canonical_phone(raw: &str) -> Option<String> {
-    let digits: String = raw.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+    let digits: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
     let bare: String = digits.chars().filter(|c| c.is_ascii_digit()).collect();
     let candidates: Vec<(Option<phonenumber::country::Id>, String)> = if digits.starts_with('+') {
         vec![(None, digits.clone())]
     } else if bare.len() == 10 {
         // Ten digits: a US number, or a Mexican one (MX numbers are also 10
         // digits). Prefer US unless the area code is not a valid NANP one.
-        vec![(Some(phonenumber::country::Id::US), bare.clone()), (Some(phonenumber::country::Id::MX), bare.clone())]
+        vec![
+            (Some(phonenumber::country::Id::US), bare.clone()),
+            (Some(phonenumber::country::Id::MX), bare.clone()),
+        ]
     } else if bare.len() == 11 && bare.starts_with('1') {
         vec![(Some(phonenumber::country::Id::US), bare.clone())]
     } else if bare.len() == 12 && bare.starts_with("52") {
@@ -253,14 +424,23 @@ pub fn canonical_phone(raw: &str) -> Option<String> {
 
 /// Upper-case, no spaces or dashes: `JKS-482-B` → `JKS482B`.
 pub fn canonical_plate(raw: &str) -> String {
-    raw.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 /// Lower-case with `[at]`/`arroba` and `[dot]`/`punto` written back as `@`/`.`.
 pub fn canonical_email(raw: &str) -> String {
     let s = raw.to_lowercase();
-    let s = s.replace("[at]", "@").replace("(at)", "@").replace(" arroba ", "@");
-    let s = s.replace("[dot]", ".").replace("(dot)", ".").replace(" punto ", ".");
+    let s = s
+        .replace("[at]", "@")
+        .replace("(at)", "@")
+        .replace(" arroba ", "@");
+    let s = s
+        .replace("[dot]", ".")
+        .replace("(dot)", ".")
+        .replace(" punto ", ".");
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
@@ -286,7 +466,12 @@ fn extract_names(text: &str, out: &mut Vec<Entity>) {
             continue;
         }
         let m = c.get(0).expect("group 0");
-        out.push(Entity { kind: EntityKind::Name, start: to_char(m.start()), end: to_char(m.end()), value: m.as_str().to_string() });
+        out.push(Entity {
+            kind: EntityKind::Name,
+            start: to_char(m.start()),
+            end: to_char(m.end()),
+            value: m.as_str().to_string(),
+        });
     }
 }
 

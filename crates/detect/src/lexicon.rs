@@ -90,13 +90,19 @@ impl Class {
 
     /// The key used in lexicon files and rule ids.
     pub fn key(self) -> &'static str {
-        Class::ALL.iter().find(|(c, _)| *c == self).map(|(_, k)| *k).unwrap_or("?")
+        Class::ALL
+            .iter()
+            .find(|(c, _)| *c == self)
+            .map(|(_, k)| *k)
+            .unwrap_or("?")
     }
 }
 
 /// The lexicon files shipped with rampart, by language.
-pub const BUILTIN: [(&str, &str); 2] =
-    [("en", include_str!("../../../lexicons/en.toml")), ("es", include_str!("../../../lexicons/es.toml"))];
+pub const BUILTIN: [(&str, &str); 2] = [
+    ("en", include_str!("../../../lexicons/en.toml")),
+    ("es", include_str!("../../../lexicons/es.toml")),
+];
 
 /// Errors loading a lexicon.
 #[derive(Debug, thiserror::Error)]
@@ -168,15 +174,25 @@ impl Lexicon {
         let mut entries = Vec::new();
         for (lang, src) in sources {
             let table: BTreeMap<String, Vec<String>> =
-                toml::from_str(src).map_err(|source| LexiconError::Toml { lang: lang.to_string(), source })?;
+                toml::from_str(src).map_err(|source| LexiconError::Toml {
+                    lang: lang.to_string(),
+                    source,
+                })?;
             for (key, terms) in table {
                 let class = Class::ALL
                     .iter()
                     .find(|(_, k)| *k == key)
                     .map(|(c, _)| *c)
-                    .ok_or_else(|| LexiconError::UnknownClass { lang: lang.to_string(), key: key.clone() })?;
+                    .ok_or_else(|| LexiconError::UnknownClass {
+                        lang: lang.to_string(),
+                        key: key.clone(),
+                    })?;
                 for term in terms {
-                    entries.push(Entry { lang: lang.to_string(), class, term });
+                    entries.push(Entry {
+                        lang: lang.to_string(),
+                        class,
+                        term,
+                    });
                 }
             }
         }
@@ -205,7 +221,11 @@ impl Lexicon {
             .match_kind(MatchKind::Standard)
             .build(&keys)
             .map_err(|e| LexiconError::Build(e.to_string()))?;
-        Ok(Lexicon { automaton, patterns, entries })
+        Ok(Lexicon {
+            automaton,
+            patterns,
+            entries,
+        })
     }
 
     /// Every entry, for tests and documentation.
@@ -237,14 +257,27 @@ impl Lexicon {
                 && split(e - 1)
                 && (e + 1 >= bytes.len() || !split(e + 1))
                 && glue(bytes[e]);
-            if s > 0 && !split_before && is_word_byte(hay, s - 1, true) && starts_with_word(bytes, s) {
+            if s > 0
+                && !split_before
+                && is_word_byte(hay, s - 1, true)
+                && starts_with_word(bytes, s)
+            {
                 continue;
             }
-            if !p.prefix && e < bytes.len() && !split_after && is_word_byte(hay, e, false) && ends_with_word(bytes, e) {
+            if !p.prefix
+                && e < bytes.len()
+                && !split_after
+                && is_word_byte(hay, e, false)
+                && ends_with_word(bytes, e)
+            {
                 continue;
             }
             for &class in &p.classes {
-                hits.push(Hit { class, start: s, end: e });
+                hits.push(Hit {
+                    class,
+                    start: s,
+                    end: e,
+                });
             }
         }
         hits

@@ -34,7 +34,12 @@ pub enum Category {
 
 impl Category {
     /// All categories, in output order.
-    pub const ALL: [Category; 4] = [Category::Threat, Category::Bounty, Category::Doxxing, Category::TargetedSurveillance];
+    pub const ALL: [Category; 4] = [
+        Category::Threat,
+        Category::Bounty,
+        Category::Doxxing,
+        Category::TargetedSurveillance,
+    ];
 
     /// The contract's name for it.
     pub fn as_str(self) -> &'static str {
@@ -126,7 +131,9 @@ pub struct Detector {
 impl Detector {
     /// A detector with the built-in lexicons.
     pub fn new() -> Result<Self, LexiconError> {
-        Ok(Detector { lexicon: Lexicon::builtin()? })
+        Ok(Detector {
+            lexicon: Lexicon::builtin()?,
+        })
     }
 
     /// A detector with the given lexicons.

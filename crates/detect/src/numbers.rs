@@ -77,7 +77,10 @@ fn words(s: &str) -> Vec<(usize, usize)> {
 /// Only spaces and light punctuation between two words (so an amount can be
 /// split across sentences, but not across unrelated text).
 fn joinable(gap: &str) -> bool {
-    gap.len() <= 4 && gap.chars().all(|c| matches!(c, ' ' | '.' | ',' | '-' | '!' | '\n' | 'y'))
+    gap.len() <= 4
+        && gap
+            .chars()
+            .all(|c| matches!(c, ' ' | '.' | ',' | '-' | '!' | '\n' | 'y'))
 }
 
 /// Amounts written in words that contain a multiplier (hundred, thousand,
@@ -117,9 +120,13 @@ pub fn money_words(base: &str) -> Vec<(usize, usize)> {
             }
             j += 1;
         }
-        if has_multiplier && (has_number || base[s..end].contains(' ')) && !matches!(&base[s..end], "mil" | "cien") {
-            out.push((s, end));
-        } else if has_multiplier && matches!(&base[s..end], "a grand" | "un millon" | "a hundred" | "a thousand" | "a million") {
+        // A lone "mil" or "cien" is a word, not an amount; "a grand" and
+        // "un millón" are amounts.
+        let phrase = &base[s..end];
+        if has_multiplier
+            && (has_number || phrase.contains(' '))
+            && !matches!(phrase, "mil" | "cien")
+        {
             out.push((s, end));
         }
         i = j.max(i + 1);
@@ -150,7 +157,11 @@ pub fn spelled_phone(base: &str) -> Vec<(usize, usize)> {
 
 /// The digits spelled by a run of digit words.
 pub fn digits_of_words(s: &str) -> String {
-    words(s).into_iter().filter_map(|(a, b)| single_digit(&s[a..b])).map(|d| char::from(b'0' + d)).collect()
+    words(s)
+        .into_iter()
+        .filter_map(|(a, b)| single_digit(&s[a..b]))
+        .map(|d| char::from(b'0' + d))
+        .collect()
 }
 
 #[cfg(test)]
@@ -163,9 +174,15 @@ mod tests {
 
     #[test]
     fn reads_amounts_in_words() {
-        assert_eq!(amounts("gets a hundred thousand. he"), vec!["a hundred thousand"]);
+        assert_eq!(
+            amounts("gets a hundred thousand. he"),
+            vec!["a hundred thousand"]
+        );
         assert_eq!(amounts("cincuenta mil verdes"), vec!["cincuenta mil"]);
-        assert_eq!(amounts("seventy-five thousand dollars"), vec!["seventy-five thousand"]);
+        assert_eq!(
+            amounts("seventy-five thousand dollars"),
+            vec!["seventy-five thousand"]
+        );
         assert_eq!(amounts("five. hundred. per day."), vec!["five. hundred"]);
         assert_eq!(amounts("pago dos mil por"), vec!["dos mil"]);
         assert_eq!(amounts("un millon de pesos"), vec!["un millon"]);
@@ -179,6 +196,9 @@ mod tests {
         assert_eq!(spans.len(), 1);
         assert_eq!(digits_of_words(&s[spans[0].0..spans[0].1]), "3125550147");
         let es = "tres tres cinco cinco cinco cinco cero uno cuatro dos";
-        assert_eq!(digits_of_words(&es[spelled_phone(es)[0].0..spelled_phone(es)[0].1]), "3355550142");
+        assert_eq!(
+            digits_of_words(&es[spelled_phone(es)[0].0..spelled_phone(es)[0].1]),
+            "3355550142"
+        );
     }
 }

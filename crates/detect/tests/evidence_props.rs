@@ -13,12 +13,44 @@ fn detector() -> &'static Detector {
 
 fn fragments() -> impl Strategy<Value = String> {
     let parts = prop::sample::select(vec![
-        "kill", "k1ll", "k i l l", "m\u{200b}a\u{200b}t\u{200b}a\u{200b}r", "$50,000", "50 grand", "whoever", "al que",
-        "Agent Mora", "Тravis Меndеl", "(312) 555-0147", "4417 W Larkspur Ct", "placas JKS-482-B", "🔫", "💰", "e\u{301}",
-        "ß", "ﬁ", "Ａ", " ", ".", "\n", "'", "\"", "señora", "lives at", "right now", "just left", "a$$a$$inate",
+        "kill",
+        "k1ll",
+        "k i l l",
+        "m\u{200b}a\u{200b}t\u{200b}a\u{200b}r",
+        "$50,000",
+        "50 grand",
+        "whoever",
+        "al que",
+        "Agent Mora",
+        "Тravis Меndеl",
+        "(312) 555-0147",
+        "4417 W Larkspur Ct",
+        "placas JKS-482-B",
+        "🔫",
+        "💰",
+        "e\u{301}",
+        "ß",
+        "ﬁ",
+        "Ａ",
+        " ",
+        ".",
+        "\n",
+        "'",
+        "\"",
+        "señora",
+        "lives at",
+        "right now",
+        "just left",
+        "a$$a$$inate",
     ]);
-    prop::collection::vec(prop_oneof![parts.prop_map(String::from), any::<char>().prop_map(|c| c.to_string())], 0..24)
-        .prop_map(|v| v.join(" "))
+    prop::collection::vec(
+        prop_oneof![
+            parts.prop_map(String::from),
+            any::<char>().prop_map(|c| c.to_string())
+        ],
+        0..24,
+    )
+    .prop_map(|v| v.join(" "))
 }
 
 proptest! {

@@ -35,24 +35,44 @@ fn money_in_any_form() {
 
 #[test]
 fn phones_us_and_mx_in_many_formats() {
-    for text in ["call 312.555.0147 now", "call (312) 555-0147 now", "call +1 312 555 0147 now", "call 312-555-0147"] {
+    for text in [
+        "call 312.555.0147 now",
+        "call (312) 555-0147 now",
+        "call +1 312 555 0147 now",
+        "call 312-555-0147",
+    ] {
         let got = entities(text, EntityKind::Phone);
         assert_eq!(got.len(), 1, "{text}: {got:?}");
         assert_eq!(got[0].1, "+13125550147");
     }
     let got = entities("su cel +52 33 5555 0142 ya", EntityKind::Phone);
     assert_eq!(got[0].1, "+523355550142", "{got:?}");
-    let got = entities("his cell is three one two five five five zero one four seven", EntityKind::Phone);
+    let got = entities(
+        "his cell is three one two five five five zero one four seven",
+        EntityKind::Phone,
+    );
     assert_eq!(got[0].1, "+13125550147", "{got:?}");
-    assert_eq!(canonical_phone("(503) 555-0131").as_deref(), Some("+15035550131"));
+    assert_eq!(
+        canonical_phone("(503) 555-0131").as_deref(),
+        Some("+15035550131")
+    );
     assert_eq!(canonical_phone("12"), None);
 }
 
 #[test]
 fn emails_including_obfuscated_forms() {
-    assert_eq!(entities("mail jenna.marsh@example.com now", EntityKind::Email)[0].1, "jenna.marsh@example.com");
-    assert_eq!(entities("mail jenna [at] example [dot] com", EntityKind::Email)[0].1, "jenna@example.com");
-    assert_eq!(entities("correo fer arroba example punto org", EntityKind::Email)[0].1, "fer@example.org");
+    assert_eq!(
+        entities("mail jenna.marsh@example.com now", EntityKind::Email)[0].1,
+        "jenna.marsh@example.com"
+    );
+    assert_eq!(
+        entities("mail jenna [at] example [dot] com", EntityKind::Email)[0].1,
+        "jenna@example.com"
+    );
+    assert_eq!(
+        entities("correo fer arroba example punto org", EntityKind::Email)[0].1,
+        "fer@example.org"
+    );
 }
 
 #[test]
@@ -62,15 +82,24 @@ fn plates_and_addresses() {
     assert!(got.iter().any(|(_, v)| v == "JKS482B"), "{got:?}");
     let got = entities("AZ plate BNX4419 parked", EntityKind::Plate);
     assert!(got.iter().any(|(_, v)| v == "BNX4419"), "{got:?}");
-    let got = entities("He lives at 4417 W Larkspur Ct, Berwyn", EntityKind::Address);
+    let got = entities(
+        "He lives at 4417 W Larkspur Ct, Berwyn",
+        EntityKind::Address,
+    );
     assert_eq!(got[0].0, "4417 W Larkspur Ct");
-    let got = entities("vive en Calle Roble #45, Col. Jardines", EntityKind::Address);
+    let got = entities(
+        "vive en Calle Roble #45, Col. Jardines",
+        EntityKind::Address,
+    );
     assert_eq!(got[0].0, "Calle Roble #45");
 }
 
 #[test]
 fn named_roles_and_homoglyph_names() {
-    let got = entities("Se pagan 50 mil por la cabeza del agente de ICE Martínez", EntityKind::NamedRole);
+    let got = entities(
+        "Se pagan 50 mil por la cabeza del agente de ICE Martínez",
+        EntityKind::NamedRole,
+    );
     assert!(got[0].0.ends_with("Martínez"), "{got:?}");
     let got = entities("Тravis Меndеl, 4417 W Larkspur.", EntityKind::Name);
     assert_eq!(got.len(), 1, "{got:?}");
@@ -89,8 +118,22 @@ fn a_news_story_about_a_bounty_is_not_a_bounty() {
 #[test]
 fn tiers_follow_the_kind_of_harm_paid_for() {
     let d = Detector::new().unwrap();
-    let tier = |t: &str| d.detect(t).label(Category::Bounty).and_then(|l| l.tier).map(|t| t.as_str());
-    assert_eq!(tier("Paying $2k for the home address of the officer in the red Jeep."), Some("info"));
-    assert_eq!(tier("10k cash to whoever snatches Agent Mora off the street."), Some("assault"));
-    assert_eq!(tier("Se pagan 50 mil dólares al que mate al agente Ortiz."), Some("lethal"));
+    let tier = |t: &str| {
+        d.detect(t)
+            .label(Category::Bounty)
+            .and_then(|l| l.tier)
+            .map(|t| t.as_str())
+    };
+    assert_eq!(
+        tier("Paying $2k for the home address of the officer in the red Jeep."),
+        Some("info")
+    );
+    assert_eq!(
+        tier("10k cash to whoever snatches Agent Mora off the street."),
+        Some("assault")
+    );
+    assert_eq!(
+        tier("Se pagan 50 mil dólares al que mate al agente Ortiz."),
+        Some("lethal")
+    );
 }

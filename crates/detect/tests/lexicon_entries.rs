@@ -19,11 +19,21 @@ fn lexicon_entries_each_fire_in_their_class() {
         let upper = format!("ZZ {} ZZ", term.to_uppercase());
         for text in [plain, upper] {
             if !fires(&lex, &text, e.class) {
-                failures.push(format!("{}:{}: {:?} in {:?}", e.lang, e.class.key(), e.term, text));
+                failures.push(format!(
+                    "{}:{}: {:?} in {:?}",
+                    e.lang,
+                    e.class.key(),
+                    e.term,
+                    text
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "entries that do not fire:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "entries that do not fire:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -38,7 +48,14 @@ fn prefix_entries_match_longer_words_and_plain_entries_do_not() {
 #[test]
 fn evasion_does_not_hide_entries() {
     let lex = Lexicon::builtin().unwrap();
-    for text in ["k1ll him", "k i l l him", "k.i.l.l him", "kiiiill him", "k\u{200b}ill him", "КILL him"] {
+    for text in [
+        "k1ll him",
+        "k i l l him",
+        "k.i.l.l him",
+        "kiiiill him",
+        "k\u{200b}ill him",
+        "КILL him",
+    ] {
         assert!(fires(&lex, text, Class::Lethal), "{text}");
     }
     for text in ["le vamos a dar p1so", "a m a t a r", "dar  piso"] {

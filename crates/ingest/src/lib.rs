@@ -43,8 +43,11 @@ pub struct Post {
 
 fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<FixedOffset>, D::Error> {
     let raw = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-    DateTime::parse_from_rfc3339(&raw)
-        .map_err(|e| serde::de::Error::custom(format!("field `created_at` is not an RFC 3339 timestamp ({e}): {raw:?}")))
+    DateTime::parse_from_rfc3339(&raw).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "field `created_at` is not an RFC 3339 timestamp ({e}): {raw:?}"
+        ))
+    })
 }
 
 /// A media attachment; every field optional.
@@ -111,7 +114,10 @@ pub fn parse_line(line_no: u64, bytes: &[u8]) -> Result<Post, LineError> {
         line: line_no,
         kind: LineErrorKind::InvalidUtf8(e.valid_up_to()),
     })?;
-    parse_json(text).map_err(|kind| LineError { line: line_no, kind })
+    parse_json(text).map_err(|kind| LineError {
+        line: line_no,
+        kind,
+    })
 }
 
 fn parse_json(text: &str) -> Result<Post, LineErrorKind> {
@@ -147,7 +153,14 @@ impl<R: BufRead> JsonlReader<R> {
 
     /// A reader that rejects lines longer than `max_line_bytes`.
     pub fn with_limit(inner: R, max_line_bytes: usize) -> Self {
-        JsonlReader { inner, max_line_bytes, line_no: 0, buf: Vec::new(), done: false, blank_lines: 0 }
+        JsonlReader {
+            inner,
+            max_line_bytes,
+            line_no: 0,
+            buf: Vec::new(),
+            done: false,
+            blank_lines: 0,
+        }
     }
 
     /// Blank lines skipped so far.
@@ -208,7 +221,10 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
             self.line_no += 1;
             let line = self.line_no;
             if seen > self.max_line_bytes {
-                let kind = LineErrorKind::TooLarge { size: seen, limit: self.max_line_bytes };
+                let kind = LineErrorKind::TooLarge {
+                    size: seen,
+                    limit: self.max_line_bytes,
+                };
                 return Some(Ok(Record::Error(LineError { line, kind })));
             }
             let mut bytes: &[u8] = &self.buf;
@@ -238,10 +254,13 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
 mod tests {
     use super::*;
 
-    const GOOD: &str = r#"{"id":"p1","author":"a1","created_at":"2025-10-14T00:00:17Z","text":"hola"}"#;
+    const GOOD: &str =
+        r#"{"id":"p1","author":"a1","created_at":"2025-10-14T00:00:17Z","text":"hola"}"#;
 
     fn read(input: &[u8], limit: usize) -> Vec<Record> {
-        JsonlReader::with_limit(input, limit).map(|r| r.unwrap()).collect()
+        JsonlReader::with_limit(input, limit)
+            .map(|r| r.unwrap())
+            .collect()
     }
 
     #[test]
@@ -265,7 +284,10 @@ mod tests {
         );
         let bytes = input.into_bytes();
         let recs = read(&bytes, 10_000);
-        let posts = recs.iter().filter(|r| matches!(r, Record::Post(..))).count();
+        let posts = recs
+            .iter()
+            .filter(|r| matches!(r, Record::Post(..)))
+            .count();
         assert_eq!(posts, 2);
         let errors: Vec<&LineError> = recs
             .iter()
@@ -275,9 +297,16 @@ mod tests {
             })
             .collect();
         assert_eq!(errors[0].line, 2);
-        assert!(errors[1].to_string().contains("missing field `author`"), "{}", errors[1]);
+        assert!(
+            errors[1].to_string().contains("missing field `author`"),
+            "{}",
+            errors[1]
+        );
         assert!(errors.iter().any(|e| e.to_string().contains("created_at")));
-        assert!(matches!(errors.last().unwrap().kind, LineErrorKind::Truncated(_)));
+        assert!(matches!(
+            errors.last().unwrap().kind,
+            LineErrorKind::Truncated(_)
+        ));
     }
 
     #[test]
@@ -287,17 +316,32 @@ mod tests {
         input.extend_from_slice(b"{\"id\":\"\xff\"}\n");
         input.extend_from_slice(GOOD.as_bytes());
         let recs = read(&input, 1000);
-        assert!(matches!(&recs[1], Record::Error(LineError { line: 2, kind: LineErrorKind::InvalidUtf8(7) })));
+        assert!(matches!(
+            &recs[1],
+            Record::Error(LineError {
+                line: 2,
+                kind: LineErrorKind::InvalidUtf8(7)
+            })
+        ));
         assert!(matches!(&recs[2], Record::Post(3, _)));
     }
 
     #[test]
     fn oversized_line_is_skipped_without_losing_neighbours() {
-        let big = format!(r#"{{"id":"big","author":"a","created_at":"2025-10-14T00:00:17Z","text":"{}"}}"#, "x".repeat(10 * 1024 * 1024));
+        let big = format!(
+            r#"{{"id":"big","author":"a","created_at":"2025-10-14T00:00:17Z","text":"{}"}}"#,
+            "x".repeat(10 * 1024 * 1024)
+        );
         let input = format!("{GOOD}\n{big}\n{GOOD}\n");
         let recs = read(input.as_bytes(), DEFAULT_MAX_LINE_BYTES);
         assert_eq!(recs.len(), 3);
-        assert!(matches!(&recs[1], Record::Error(LineError { line: 2, kind: LineErrorKind::TooLarge { .. } })));
+        assert!(matches!(
+            &recs[1],
+            Record::Error(LineError {
+                line: 2,
+                kind: LineErrorKind::TooLarge { .. }
+            })
+        ));
         assert!(matches!(&recs[2], Record::Post(3, _)));
     }
 

@@ -64,7 +64,11 @@ impl View {
     }
 
     fn push(&mut self, c: char, source: u32) {
-        self.push_unit(Unit { c, source, split: false });
+        self.push_unit(Unit {
+            c,
+            source,
+            split: false,
+        });
     }
 
     fn push_unit(&mut self, u: Unit) {
@@ -114,7 +118,10 @@ pub fn fold_term(term: &str) -> String {
 
 /// Slices `text` by character offsets `[start, end)`.
 pub fn char_slice(text: &str, start: usize, end: usize) -> &str {
-    let mut indices = text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len()));
+    let mut indices = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(text.len()));
     let from = indices.nth(start).unwrap_or(text.len());
     let to = if end > start {
         indices.nth(end - start - 1).unwrap_or(text.len())
@@ -152,7 +159,11 @@ fn clean_chars(text: &str) -> Vec<Unit> {
     for (index, c) in text.chars().enumerate() {
         let source = index as u32;
         if c.is_ascii() {
-            out.push(Unit { c: c.to_ascii_lowercase(), source, split: false });
+            out.push(Unit {
+                c: c.to_ascii_lowercase(),
+                source,
+                split: false,
+            });
             continue;
         }
         if is_invisible(c) {
@@ -179,7 +190,11 @@ fn is_combining_mark(c: char) -> bool {
 
 fn push_folded_char(out: &mut Vec<Unit>, c: char, source: u32) {
     if c.is_ascii() {
-        out.push(Unit { c: c.to_ascii_lowercase(), source, split: false });
+        out.push(Unit {
+            c: c.to_ascii_lowercase(),
+            source,
+            split: false,
+        });
         return;
     }
     if is_invisible(c) {
@@ -191,16 +206,30 @@ fn push_folded_char(out: &mut Vec<Unit>, c: char, source: u32) {
         // nothing Latin (CJK, Arabic...) are kept as they are.
         match decancer::cure_char(c, decancer::Options::default()) {
             decancer::Translation::Character(t) if t.is_ascii_alphanumeric() => {
-                out.push(Unit { c: t.to_ascii_lowercase(), source, split: false });
+                out.push(Unit {
+                    c: t.to_ascii_lowercase(),
+                    source,
+                    split: false,
+                });
             }
-            decancer::Translation::String(s) if s.chars().all(|t| t.is_ascii_alphanumeric()) && !s.is_empty() => {
+            decancer::Translation::String(s)
+                if s.chars().all(|t| t.is_ascii_alphanumeric()) && !s.is_empty() =>
+            {
                 for t in s.chars() {
-                    out.push(Unit { c: t.to_ascii_lowercase(), source, split: false });
+                    out.push(Unit {
+                        c: t.to_ascii_lowercase(),
+                        source,
+                        split: false,
+                    });
                 }
             }
             _ => {
                 for t in c.to_lowercase() {
-                    out.push(Unit { c: t, source, split: false });
+                    out.push(Unit {
+                        c: t,
+                        source,
+                        split: false,
+                    });
                 }
             }
         }
@@ -209,13 +238,18 @@ fn push_folded_char(out: &mut Vec<Unit>, c: char, source: u32) {
     // Typographic punctuation to ASCII, so quotes and dashes are easy to match.
     let ascii = match c {
         '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' => Some('\''),
-        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{00AB}' | '\u{00BB}' | '\u{2033}' => Some('"'),
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{00AB}' | '\u{00BB}'
+        | '\u{2033}' => Some('"'),
         '\u{2010}'..='\u{2015}' | '\u{2212}' => Some('-'),
         '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => Some(' '),
         '\u{2026}' => Some('.'),
         _ => None,
     };
-    out.push(Unit { c: ascii.unwrap_or(c), source, split: false });
+    out.push(Unit {
+        c: ascii.unwrap_or(c),
+        source,
+        split: false,
+    });
 }
 
 fn is_split_separator(c: char) -> bool {
@@ -236,7 +270,18 @@ fn join_split_letters(units: &[Unit]) -> Vec<Unit> {
         // Try to read a run: X sep X sep X ... where each X is a single
         // alphanumeric char bounded by separators (or text edges).
         let starts_token = i == 0 || !is_alnum(&units[i - 1]);
-        if starts_token && is_alnum(&units[i]) && (i + 1 >= n || !is_alnum(&units[i + 1])) {
+        // Cheap pre-check before any allocation: a single character, one
+        // separator, then another single character.
+        let single_at =
+            |j: usize| j < n && is_alnum(&units[j]) && (j + 1 >= n || !is_alnum(&units[j + 1]));
+        let could_run = single_at(i) && i + 1 < n && is_split_separator(units[i + 1].c) && {
+            let mut j = i + 1;
+            while j < n && is_split_separator(units[j].c) {
+                j += 1;
+            }
+            single_at(j)
+        };
+        if starts_token && could_run {
             let mut singles = vec![i];
             let mut j = i + 1;
             let mut gaps: Vec<(usize, usize)> = Vec::new();
@@ -262,10 +307,17 @@ fn join_split_letters(units: &[Unit]) -> Vec<Unit> {
                 // Smallest gap is the letter gap; larger gaps are word gaps.
                 let letter_gap = gaps.iter().map(|g| g.1).min().unwrap_or(1);
                 for (k, &s) in singles.iter().enumerate() {
-                    out.push(Unit { split: true, ..units[s] });
+                    out.push(Unit {
+                        split: true,
+                        ..units[s]
+                    });
                     if let Some(&(gap_start, gap)) = gaps.get(k) {
                         if gap > letter_gap {
-                            out.push(Unit { c: ' ', source: units[gap_start].source, split: false });
+                            out.push(Unit {
+                                c: ' ',
+                                source: units[gap_start].source,
+                                split: false,
+                            });
                         }
                     }
                 }
@@ -304,6 +356,7 @@ pub fn leet_letter(c: char) -> Option<char> {
 fn fold_view(units: &[Unit]) -> View {
     let n = units.len();
     let mut view = View::default();
+    let mut scratch: Vec<Unit> = Vec::with_capacity(32);
     let mut i = 0;
     while i < n {
         let c = units[i].c;
@@ -325,8 +378,14 @@ fn fold_view(units: &[Unit]) -> View {
         }
         let token = &units[start..i];
         let letters = token.iter().filter(|u| u.c.is_alphabetic()).count();
-        let mut folded: Vec<Unit> = token.to_vec();
-        if letters >= 2 {
+        let has_leet = token
+            .iter()
+            .any(|u| !u.c.is_alphabetic() && is_leet_candidate(u.c));
+        // One reusable buffer: this runs for every token of every post.
+        scratch.clear();
+        scratch.extend_from_slice(token);
+        let folded = &mut scratch;
+        if letters >= 2 && has_leet {
             // Fold leet characters touching a letter, repeatedly, so chains
             // like "$$" in "a$$a$$inate" fold from their lettered ends.
             loop {
@@ -336,7 +395,9 @@ fn fold_view(units: &[Unit]) -> View {
                     if c.is_alphabetic() {
                         continue;
                     }
-                    let Some(letter) = leet_letter(c) else { continue };
+                    let Some(letter) = leet_letter(c) else {
+                        continue;
+                    };
                     let prev = k > 0 && folded[k - 1].c.is_alphabetic();
                     let next = k + 1 < folded.len() && folded[k + 1].c.is_alphabetic();
                     // Punctuation-like symbols ("!", "|", "+") fold only
@@ -354,7 +415,7 @@ fn fold_view(units: &[Unit]) -> View {
         }
         // Trailing punctuation-like leet ("kill!") that did not fold is kept.
         let mut last: Option<char> = None;
-        for u in folded {
+        for &u in folded.iter() {
             if u.c.is_alphabetic() && last == Some(u.c) {
                 view.extend_last(u.source);
                 continue;
@@ -398,7 +459,10 @@ mod tests {
     #[test]
     fn invisibles_are_removed() {
         assert_eq!(base("m\u{200d}a\u{200d}t\u{200d}a\u{200d}r"), "matar");
-        assert_eq!(base("q\u{200b}u\u{200b}i\u{200b}e\u{200b}b\u{200b}r\u{200b}e"), "quiebre");
+        assert_eq!(
+            base("q\u{200b}u\u{200b}i\u{200b}e\u{200b}b\u{200b}r\u{200b}e"),
+            "quiebre"
+        );
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub struct Scanner {
 impl Scanner {
     /// A scanner with the built-in lexicons and the given policy.
     pub fn new(policy: Policy) -> anyhow::Result<Self> {
-        Ok(Scanner { detector: Detector::new()?, policy })
+        Ok(Scanner {
+            detector: Detector::new()?,
+            policy,
+        })
     }
 
     /// The verdict for one post. Text in attached media (OCR) is scanned
@@ -131,6 +134,7 @@ pub fn scan_stream<R: BufRead, W: Write, E: Write>(
 
 /// Writes one bad-line record (contract section 5) as a JSON line.
 pub fn write_error<E: Write>(errors: &mut E, err: &LineError) -> io::Result<()> {
-    let rec = serde_json::json!({"kind": "error", "line": err.line, "reason": err.kind.to_string()});
+    let rec =
+        serde_json::json!({"kind": "error", "line": err.line, "reason": err.kind.to_string()});
     writeln!(errors, "{rec}")
 }

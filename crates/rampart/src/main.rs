@@ -80,7 +80,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // A closed stdout (`rampart scan | head`) is a normal end.
-            if e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe) {
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            {
                 return ExitCode::SUCCESS;
             }
             eprintln!("rampart: error: {e:#}");
@@ -110,25 +112,36 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let (input, size): (Box<dyn Read>, Option<u64>) = if args.input == "-" {
         (Box::new(io::stdin().lock()), None)
     } else {
-        let f = File::open(&args.input).with_context(|| format!("cannot open input {}", args.input))?;
+        let f =
+            File::open(&args.input).with_context(|| format!("cannot open input {}", args.input))?;
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(f), size)
     };
     let show_bar = !args.no_progress && size.is_some() && io::stderr().is_terminal();
     let bar = show_bar.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
-        b.set_style(indicatif::ProgressStyle::with_template("{spinner} {pos} posts  {per_sec}  {elapsed}").expect("valid template"));
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} posts  {per_sec}  {elapsed}")
+                .expect("valid template"),
+        );
         b
     });
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let stderr = io::stderr();
     let mut err = stderr.lock();
-    let summary = scan_stream(&scanner, BufReader::with_capacity(1 << 16, input), args.max_line_bytes, &mut out, &mut err, |n| {
-        if let Some(b) = &bar {
-            b.set_position(n);
-        }
-    })?;
+    let summary = scan_stream(
+        &scanner,
+        BufReader::with_capacity(1 << 16, input),
+        args.max_line_bytes,
+        &mut out,
+        &mut err,
+        |n| {
+            if let Some(b) = &bar {
+                b.set_position(n);
+            }
+        },
+    )?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -161,12 +174,21 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     println!("base:   {}", norm.base.as_str());
     println!("folded: {}", norm.folded.as_str());
     for h in scanner.detector().lexicon().scan(&norm) {
-        println!("hit     {:<14} {:?}", h.class.key(), &norm.folded.as_str()[h.start..h.end]);
+        println!(
+            "hit     {:<14} {:?}",
+            h.class.key(),
+            &norm.folded.as_str()[h.start..h.end]
+        );
     }
     let d = scanner.detector().detect(&args.text);
     for e in &d.entities {
         let span = rampart_normalise::char_slice(&args.text, e.start, e.end);
-        println!("entity  {:<14} {:?} -> {:?}", format!("{:?}", e.kind), span, e.value);
+        println!(
+            "entity  {:<14} {:?} -> {:?}",
+            format!("{:?}", e.kind),
+            span,
+            e.value
+        );
     }
     println!("signals {:?}", d.signals);
     println!("rules   {:?}", d.rules);

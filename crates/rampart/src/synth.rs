@@ -81,10 +81,34 @@ const EVASIVE: &[&str] = &[
     "gonna k\u{200b}i\u{200b}l\u{200b}l that cop {name} next time",
 ];
 
-const NAMES: &[&str] = &["Mendel", "Ruiz", "Okafor", "Sandoval", "Whitcombe", "Garcia", "Kowalski", "Nguyen", "Arvizu", "Pike"];
-const STREETS: &[&str] = &["Larkspur Ct", "W 26th St", "Calle Roble", "Cermak Rd", "Lake St", "Av. Revolución", "Pulaski Rd"];
+const NAMES: &[&str] = &[
+    "Mendel",
+    "Ruiz",
+    "Okafor",
+    "Sandoval",
+    "Whitcombe",
+    "Garcia",
+    "Kowalski",
+    "Nguyen",
+    "Arvizu",
+    "Pike",
+];
+const STREETS: &[&str] = &[
+    "Larkspur Ct",
+    "W 26th St",
+    "Calle Roble",
+    "Cermak Rd",
+    "Lake St",
+    "Av. Revolución",
+    "Pulaski Rd",
+];
 const TEAMS: &[&str] = &["the Sox", "Chivas", "los Tigres", "the Bears", "América"];
-const PLACES: &[&str] = &["Federal Plaza", "Harrison Park", "la plaza principal", "City Hall"];
+const PLACES: &[&str] = &[
+    "Federal Plaza",
+    "Harrison Park",
+    "la plaza principal",
+    "City Hall",
+];
 
 /// One generated post.
 #[derive(Debug, Clone, Serialize)]
@@ -115,7 +139,10 @@ pub struct Stream {
 impl Stream {
     /// A stream for a seed.
     pub fn new(seed: u64) -> Self {
-        Stream { rng: Rng::new(seed), n: 0 }
+        Stream {
+            rng: Rng::new(seed),
+            n: 0,
+        }
     }
 }
 
@@ -145,7 +172,13 @@ impl Iterator for Stream {
         Some(SynthPost {
             id: format!("s{}", self.n),
             author: format!("acct_{}", r.below(50_000)),
-            created_at: format!("2025-10-{:02}T{:02}:{:02}:{:02}Z", 1 + (secs / 86_400) % 28, (secs / 3600) % 24, (secs / 60) % 60, secs % 60),
+            created_at: format!(
+                "2025-10-{:02}T{:02}:{:02}:{:02}Z",
+                1 + (secs / 86_400) % 28,
+                (secs / 3600) % 24,
+                (secs / 60) % 60,
+                secs % 60
+            ),
             text,
         })
     }
@@ -195,24 +228,40 @@ pub fn run_bench(scanner: &Scanner, posts: usize, seed: u64) -> io::Result<Bench
     }
 
     // Per-stage costs on a sample.
-    let sample: Vec<SynthPost> = Stream::new(seed ^ 0xABCD).take(50_000).collect();
+    let sample: Vec<SynthPost> = Stream::new(seed ^ 0xABCD).take(20_000).collect();
     let lines: Vec<String> = sample.iter().map(|p| p.to_json()).collect();
     let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / sample.len() as f64;
     let t = Instant::now();
-    let parsed: Vec<_> = lines.iter().enumerate().filter_map(|(i, l)| rampart_ingest::parse_line(i as u64, l.as_bytes()).ok()).collect();
+    let parsed: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| rampart_ingest::parse_line(i as u64, l.as_bytes()).ok())
+        .collect();
     let parse = per(t.elapsed());
     let t = Instant::now();
-    let norms: Vec<_> = parsed.iter().map(|p| rampart_normalise::normalise(&p.text)).collect();
+    let norms: Vec<_> = parsed
+        .iter()
+        .map(|p| rampart_normalise::normalise(&p.text))
+        .collect();
     let normalise = per(t.elapsed());
     let t = Instant::now();
-    let hit_count: usize = norms.iter().map(|n| scanner.detector().lexicon().scan(n).len()).sum();
+    let hit_count: usize = norms
+        .iter()
+        .map(|n| scanner.detector().lexicon().scan(n).len())
+        .sum();
     let lexicon = per(t.elapsed());
     let t = Instant::now();
-    let detections: Vec<_> = parsed.iter().map(|p| scanner.detector().detect(&p.text)).collect();
+    let detections: Vec<_> = parsed
+        .iter()
+        .map(|p| scanner.detector().detect(&p.text))
+        .collect();
     let detect_all = per(t.elapsed());
     let t = Instant::now();
-    let verdicts: Vec<_> =
-        parsed.iter().zip(detections).map(|(p, d)| rampart_decide::Verdict::new(&p.id, d, Vec::new(), scanner.policy())).collect();
+    let verdicts: Vec<_> = parsed
+        .iter()
+        .zip(detections)
+        .map(|(p, d)| rampart_decide::Verdict::new(&p.id, d, Vec::new(), scanner.policy()))
+        .collect();
     let decide = per(t.elapsed());
     let t = Instant::now();
     let mut out = Vec::with_capacity(1 << 20);
@@ -255,8 +304,14 @@ fn peak_rss_mib() -> Option<f64> {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown cpu".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     format!("{cpu}, {cores} cores available, 1 used")
 }

@@ -26,13 +26,19 @@ fn post(id: &str, text: &str) -> String {
 }
 
 fn verdicts(out: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
 fn every_valid_line_gets_a_verdict_in_order_despite_bad_lines() {
     let mut input = Vec::new();
-    input.extend_from_slice(post("p1", "$50,000 to whoever kills Agent Mora. Half upfront.").as_bytes());
+    input.extend_from_slice(
+        post("p1", "$50,000 to whoever kills Agent Mora. Half upfront.").as_bytes(),
+    );
     input.extend_from_slice(b"\nthis is not json\n");
     input.extend_from_slice(br#"{"id":"p2","text":"no author"}"#);
     input.extend_from_slice(b"\n\n   \n");
@@ -54,15 +60,24 @@ fn every_valid_line_gets_a_verdict_in_order_despite_bad_lines() {
     assert_eq!(v[1]["labels"].as_array().unwrap().len(), 0);
 
     let stderr = String::from_utf8(out.stderr).unwrap();
-    let records: Vec<serde_json::Value> = stderr.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let errors: Vec<&serde_json::Value> = records.iter().filter(|r| r["kind"] == "error").collect();
     let lines: Vec<u64> = errors.iter().map(|e| e["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, vec![2, 3, 6, 7, 9]);
     assert!(errors[1]["reason"].as_str().unwrap().contains("author"));
     assert!(errors[2]["reason"].as_str().unwrap().contains("UTF-8"));
-    assert!(errors[3]["reason"].as_str().unwrap().contains("over the limit"));
+    assert!(errors[3]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("over the limit"));
     assert!(errors[4]["reason"].as_str().unwrap().contains("truncated"));
-    let summary = records.iter().find(|r| r["kind"] == "summary").expect("summary on stderr");
+    let summary = records
+        .iter()
+        .find(|r| r["kind"] == "summary")
+        .expect("summary on stderr");
     assert_eq!(summary["posts"], 2);
     assert_eq!(summary["bad_lines"], 5);
     assert_eq!(summary["actions"]["escalate"], 1);
@@ -71,17 +86,33 @@ fn every_valid_line_gets_a_verdict_in_order_despite_bad_lines() {
 #[test]
 fn strict_mode_exits_1_on_bad_lines_and_0_without() {
     let good = format!("{}\n", post("p1", "hello"));
-    assert_eq!(rampart(&["scan", "--strict"], good.as_bytes()).status.code(), Some(0));
+    assert_eq!(
+        rampart(&["scan", "--strict"], good.as_bytes())
+            .status
+            .code(),
+        Some(0)
+    );
     let bad = format!("{good}oops\n");
-    assert_eq!(rampart(&["scan", "--strict"], bad.as_bytes()).status.code(), Some(1));
+    assert_eq!(
+        rampart(&["scan", "--strict"], bad.as_bytes()).status.code(),
+        Some(1)
+    );
     assert_eq!(rampart(&["scan"], bad.as_bytes()).status.code(), Some(0));
 }
 
 #[test]
 fn usage_errors_exit_2_and_help_works() {
-    assert_eq!(rampart(&["scan", "--no-such-flag"], b"").status.code(), Some(2));
+    assert_eq!(
+        rampart(&["scan", "--no-such-flag"], b"").status.code(),
+        Some(2)
+    );
     assert_eq!(rampart(&["frobnicate"], b"").status.code(), Some(2));
-    for cmd in [&["--help"][..], &["scan", "--help"], &["bench", "--help"], &["explain", "--help"]] {
+    for cmd in [
+        &["--help"][..],
+        &["scan", "--help"],
+        &["bench", "--help"],
+        &["explain", "--help"],
+    ] {
         let out = rampart(cmd, b"");
         assert_eq!(out.status.code(), Some(0));
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
@@ -105,7 +136,10 @@ fn a_stricter_policy_changes_actions() {
     let path = dir.path().join("strict.toml");
     std::fs::write(&path, "name = \"strict\"\nversion = 2\n[[rules]]\nid = \"all\"\naction = \"review\"\nwhen = \"max_score > 0.0\"\n").unwrap();
     let input = format!("{}\n", post("p1", "$50,000 to whoever kills Agent Mora."));
-    let out = rampart(&["scan", "--policy", path.to_str().unwrap()], input.as_bytes());
+    let out = rampart(
+        &["scan", "--policy", path.to_str().unwrap()],
+        input.as_bytes(),
+    );
     let v = verdicts(&out);
     assert_eq!(v[0]["action"], "review");
     assert_eq!(v[0]["policy"], "strict@2");

@@ -16,8 +16,16 @@ fn shared() -> PathBuf {
 fn dev_set_meets_quality_thresholds() {
     let dev = shared().join("eval/dev_posts.jsonl");
     assert!(dev.exists(), "missing {}", dev.display());
-    let out = Command::new(env!("CARGO_BIN_EXE_rampart")).arg("scan").arg(&dev).output().expect("run rampart scan");
-    assert!(out.status.success(), "scan failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .arg("scan")
+        .arg(&dev)
+        .output()
+        .expect("run rampart scan");
+    assert!(
+        out.status.success(),
+        "scan failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pred = std::env::temp_dir().join(format!("rampart-dev-pred-{}.jsonl", std::process::id()));
     std::fs::write(&pred, &out.stdout).unwrap();
     let scored = Command::new("python3")
@@ -28,21 +36,56 @@ fn dev_set_meets_quality_thresholds() {
         .output()
         .expect("python3 runs the shared scorer");
     std::fs::remove_file(&pred).ok();
-    assert!(scored.status.success(), "{}", String::from_utf8_lossy(&scored.stderr));
+    assert!(
+        scored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&scored.stderr)
+    );
     let text = String::from_utf8(scored.stdout).unwrap();
     let m: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-    let get = |k: &str| m[k].as_f64().unwrap_or_else(|| panic!("metric {k} missing in {m}"));
+    let get = |k: &str| {
+        m[k].as_f64()
+            .unwrap_or_else(|| panic!("metric {k} missing in {m}"))
+    };
     eprintln!("{m}");
 
     assert_eq!(get("missing_verdicts"), 0.0);
-    assert_eq!(get("evidence_span_errors"), 0.0, "evidence spans must slice the original text");
-    assert!(get("harmful_caught") >= 0.95, "harmful caught {}", get("harmful_caught"));
-    assert!(get("lawful_fpr") <= 0.03, "lawful false-positive rate {}", get("lawful_fpr"));
-    assert!(get("remove_precision") >= 0.94, "remove precision {}", get("remove_precision"));
+    assert_eq!(
+        get("evidence_span_errors"),
+        0.0,
+        "evidence spans must slice the original text"
+    );
+    assert!(
+        get("harmful_caught") >= 0.95,
+        "harmful caught {}",
+        get("harmful_caught")
+    );
+    assert!(
+        get("lawful_fpr") <= 0.03,
+        "lawful false-positive rate {}",
+        get("lawful_fpr")
+    );
+    assert!(
+        get("remove_precision") >= 0.94,
+        "remove precision {}",
+        get("remove_precision")
+    );
     assert!(get("threat_f1") >= 0.85, "threat F1 {}", get("threat_f1"));
     assert!(get("bounty_f1") >= 0.85, "bounty F1 {}", get("bounty_f1"));
-    assert!(get("tier_accuracy") >= 0.85, "tier accuracy {}", get("tier_accuracy"));
+    assert!(
+        get("tier_accuracy") >= 0.85,
+        "tier accuracy {}",
+        get("tier_accuracy")
+    );
     // Floors below the 0.85 target: see the module comment.
-    assert!(get("doxxing_f1") >= 0.78, "doxxing F1 {}", get("doxxing_f1"));
-    assert!(get("targeted_surveillance_f1") >= 0.78, "surveillance F1 {}", get("targeted_surveillance_f1"));
+    assert!(
+        get("doxxing_f1") >= 0.78,
+        "doxxing F1 {}",
+        get("doxxing_f1")
+    );
+    assert!(
+        get("targeted_surveillance_f1") >= 0.78,
+        "surveillance F1 {}",
+        get("targeted_surveillance_f1")
+    );
 }

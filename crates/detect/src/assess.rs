@@ -203,6 +203,27 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     let schedule = ctx.has(Class::Schedule) || ctx.has_entity(EntityKind::Time);
     let surveil = ctx.has(Class::Surveil);
     let vehicle = ctx.has(Class::Vehicle) || plate;
+    let times = ctx
+        .entities
+        .iter()
+        .filter(|e| e.kind == EntityKind::Time)
+        .count();
+    let schedule_words = ctx.has(Class::Schedule);
+    let singled_out_early = named_role || ctx.has_entity(EntityKind::Name) || pronoun;
+    let family_named = ctx
+        .hits
+        .iter()
+        .filter(|h| h.class == Class::Family)
+        .any(|h| {
+            let Some((_, end)) = norm.folded.original_span(h.start, h.end) else {
+                return false;
+            };
+            ctx.entities.iter().any(|e| {
+                matches!(e.kind, EntityKind::ProperNoun | EntityKind::Name)
+                    && e.start >= end
+                    && e.start <= end + 30
+            })
+        });
 
     // ---- lawful context -------------------------------------------------
     let news = ctx.count(Class::News);
@@ -329,13 +350,32 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         };
         rules.insert("doxxing.identifiers".into());
     }
-    if street && personal && target {
-        doxxing = doxxing.max(if menace || intent { 0.75 } else { 0.55 });
+    if street && (personal || menace || bounty > 0.0) && (target || pronoun) {
+        doxxing = doxxing.max(if menace || intent || bounty > 0.0 {
+            0.75
+        } else {
+            0.55
+        });
         rules.insert("doxxing.street_named".into());
     }
-    if personal && (menace || intent) && (target || pronoun) && !identifiers {
-        doxxing = doxxing.max(0.6);
-        rules.insert("doxxing.family_or_home".into());
+    if identifiers && bounty > 0.0 && !business {
+        doxxing = doxxing.max(0.7);
+        rules.insert("doxxing.identifiers_with_bounty".into());
+    }
+    // A family member, school or workplace named (not merely mentioned):
+    // a family word followed closely by a proper noun.
+    if family_named && (target || pronoun || menace) {
+        doxxing = doxxing.max(if menace || intent || bounty > 0.0 {
+            0.8
+        } else {
+            0.6
+        });
+        rules.insert("doxxing.family_named".into());
+    }
+    // A published daily routine (several times of day for one person).
+    if times >= 2 && schedule_words && singled_out_early {
+        doxxing = doxxing.max(0.7);
+        rules.insert("doxxing.routine".into());
     }
     let doxxing = if business && !menace {
         doxxing * 0.3
@@ -348,6 +388,7 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     // location with a vehicle or routine. Reports about agencies in general
     // (plural, nobody singled out) are not surveillance.
     let mut surveillance: f64 = 0.0;
+    let movement = live || schedule || surveil;
     let whereabouts = [live, schedule, surveil, vehicle]
         .iter()
         .filter(|&&b| b)
@@ -364,7 +405,15 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         surveillance = surveillance.max(0.75);
         rules.insert("surveillance.live_request".into());
     }
-    if info && bounty > 0.0 && (live || schedule || surveil) {
+    if live && named_role && (intent || menace) {
+        surveillance = surveillance.max(0.75);
+        rules.insert("surveillance.location_with_call".into());
+    }
+    if schedule_words && times >= 1 && singled_out && !business && (target || menace) {
+        surveillance = surveillance.max(if menace { 0.7 } else { 0.6 });
+        rules.insert("surveillance.routine".into());
+    }
+    if info && bounty > 0.0 && movement {
         surveillance = surveillance.max(0.7);
         rules.insert("surveillance.paid_for_movements".into());
     }

@@ -38,6 +38,8 @@ pub enum EntityKind {
     NamedRole,
     /// A capitalised full name ("Travis Mendel").
     Name,
+    /// A capitalised word or phrase mid-sentence: a name, a school, a place.
+    ProperNoun,
 }
 
 /// One extracted entity.
@@ -117,6 +119,14 @@ pattern!(handle, r"(?:^|[^a-z0-9_])(@[a-z0-9_]{2,30})");
 pattern!(
     named_role,
     r"(?i)\b(?:officer|ofc\.?|agent|deputy|sheriff|sgt\.?|sergeant|lt\.?|lieutenant|judge|justice|prosecutor|da|ausa|senator|sen\.|rep\.|councilman|councilwoman|councilmember|alderman|mayor|clerk|reporter|journalist|activist|teacher|supervisor|commander|trooper|marshal|agente|oficial|polic[ií]a|juez|jueza|fiscal|periodista|reportera|reportero|activista|diputada|diputado|senadora|senador|regidora|regidor|alcaldesa|alcalde|comandante|maestra|maestro|supervisora|migra)\s+(?:de\s+(?:ice|la\s+migra|migraci[oó]n)\s+|of\s+ice\s+|ice\s+|cbp\s+|bp\s+|us\s+marshal\s+)?(\p{Lu}[\p{L}'’\-]+(?:\s\p{Lu}[\p{L}'’\-]+){0,2})"
+);
+pattern!(
+    numbered_proper_street,
+    r"\b\d{2,6}\s+(?:(?:[NSEW]|[NS][EW])\.?\s+)?\p{Lu}[\p{Ll}]{2,}(?:\s\p{Lu}[\p{Ll}]{2,}){0,2}\b"
+);
+pattern!(
+    proper_noun,
+    r"[^.!?¿¡:\s]\s+(\p{Lu}[\p{Ll}]+(?:\s\p{Lu}[\p{Ll}]+)*)"
 );
 pattern!(
     full_name,
@@ -205,6 +215,13 @@ const NOT_NAMES: &[&str] = &[
     "Col",
     "Fracc",
     "Privada",
+];
+
+/// Words after a house number that show it is not a street
+/// ("50 Cent", "3 Doors"): units, money and time words.
+const NOT_STREET_WORDS: &[&str] = &[
+    "Pesos", "Dollars", "Thousand", "Mil", "Grand", "Days", "Years", "Hours", "Minutes", "Posts",
+    "People", "Ballots", "Agents", "Officers", "Degrees", "Percent",
 ];
 
 /// Every entity in the text.
@@ -460,8 +477,35 @@ fn extract_names(text: &str, out: &mut Vec<Entity>) {
             value: c.get(1).map(|g| g.as_str().to_string()).unwrap_or_default(),
         });
     }
+    for m in numbered_proper_street().find_iter(text) {
+        // "2718 Desert Willow", "8823 Palo Blanco": a house number and a
+        // proper name, the way people write an address they know.
+        let words: Vec<&str> = m.as_str().split_whitespace().skip(1).collect();
+        if words.iter().any(|w| NOT_STREET_WORDS.contains(w)) {
+            continue;
+        }
+        out.push(Entity {
+            kind: EntityKind::Address,
+            start: to_char(m.start()),
+            end: to_char(m.end()),
+            value: m.as_str().to_string(),
+        });
+    }
+    for c in proper_noun().captures_iter(text) {
+        let g = c.get(1).expect("group 1");
+        if NOT_NAMES.contains(&g.as_str()) {
+            continue;
+        }
+        out.push(Entity {
+            kind: EntityKind::ProperNoun,
+            start: to_char(g.start()),
+            end: to_char(g.end()),
+            value: String::new(),
+        });
+    }
     for c in full_name().captures_iter(text) {
         let first = c.get(1).expect("group 1").as_str();
+        let first = first.trim_end_matches("'s").trim_end_matches("’s");
         if NOT_NAMES.contains(&first) {
             continue;
         }

@@ -58,11 +58,13 @@ pub enum Class {
     Pronoun,
     /// A vehicle.
     Vehicle,
+    /// A family member (wife, hija).
+    Family,
 }
 
 impl Class {
     /// Every class with its key in the lexicon files.
-    pub const ALL: [(Class, &'static str); 23] = [
+    pub const ALL: [(Class, &'static str); 24] = [
         (Class::Lethal, "lethal"),
         (Class::Assault, "assault"),
         (Class::Info, "info"),
@@ -86,6 +88,7 @@ impl Class {
         (Class::Targets, "targets"),
         (Class::Pronoun, "pronoun"),
         (Class::Vehicle, "vehicle"),
+        (Class::Family, "family"),
     ];
 
     /// The key used in lexicon files and rule ids.

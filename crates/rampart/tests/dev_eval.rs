@@ -1,9 +1,7 @@
 //! Detection quality gate on the shared development set, scored by the
 //! project's shared scorer (`../shared/eval/score.py`, contract section 6).
 //!
-//! Thresholds are the scan-core issue's targets. Two targets are not yet
-//! reached (doxxing and targeted-surveillance F1 ≥ 0.85); for those the test
-//! holds the current level as a floor so quality cannot silently regress.
+//! Thresholds are the scan-core issue's targets.
 
 use std::path::PathBuf;
 use std::process::Command;

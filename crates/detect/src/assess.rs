@@ -210,20 +210,18 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         .count();
     let schedule_words = ctx.has(Class::Schedule);
     let singled_out_early = named_role || ctx.has_entity(EntityKind::Name) || pronoun;
-    let family_named = ctx
-        .hits
-        .iter()
-        .filter(|h| h.class == Class::Family)
-        .any(|h| {
-            let Some((_, end)) = norm.folded.original_span(h.start, h.end) else {
-                return false;
-            };
-            ctx.entities.iter().any(|e| {
-                matches!(e.kind, EntityKind::ProperNoun | EntityKind::Name)
-                    && e.start >= end
-                    && e.start <= end + 30
+    let family_named = ctx.has(Class::Family) && {
+        let nouns = crate::extract::proper_nouns(text);
+        ctx.hits
+            .iter()
+            .filter(|h| h.class == Class::Family)
+            .any(|h| {
+                let Some((_, end)) = norm.folded.original_span(h.start, h.end) else {
+                    return false;
+                };
+                nouns.iter().any(|&(s, _)| s >= end && s <= end + 30)
             })
-        });
+    };
 
     // ---- lawful context -------------------------------------------------
     let news = ctx.count(Class::News);

@@ -38,8 +38,6 @@ pub enum EntityKind {
     NamedRole,
     /// A capitalised full name ("Travis Mendel").
     Name,
-    /// A capitalised word or phrase mid-sentence: a name, a school, a place.
-    ProperNoun,
 }
 
 /// One extracted entity.
@@ -118,11 +116,11 @@ pattern!(coordinates, r"-?\d{1,2}\.\d{3,},\s*-?\d{1,3}\.\d{3,}");
 pattern!(handle, r"(?:^|[^a-z0-9_])(@[a-z0-9_]{2,30})");
 pattern!(
     named_role,
-    r"(?i)\b(?:officer|ofc\.?|agent|deputy|sheriff|sgt\.?|sergeant|lt\.?|lieutenant|judge|justice|prosecutor|da|ausa|senator|sen\.|rep\.|councilman|councilwoman|councilmember|alderman|mayor|clerk|reporter|journalist|activist|teacher|supervisor|commander|trooper|marshal|agente|oficial|polic[ií]a|juez|jueza|fiscal|periodista|reportera|reportero|activista|diputada|diputado|senadora|senador|regidora|regidor|alcaldesa|alcalde|comandante|maestra|maestro|supervisora|migra)\s+(?:de\s+(?:ice|la\s+migra|migraci[oó]n)\s+|of\s+ice\s+|ice\s+|cbp\s+|bp\s+|us\s+marshal\s+)?(\p{Lu}[\p{L}'’\-]+(?:\s\p{Lu}[\p{L}'’\-]+){0,2})"
+    r"(?i)(?-u:\b)(?:officer|ofc\.?|agent|deputy|sheriff|sgt\.?|sergeant|lt\.?|lieutenant|judge|justice|prosecutor|da|ausa|senator|sen\.|rep\.|councilman|councilwoman|councilmember|alderman|mayor|clerk|reporter|journalist|activist|teacher|supervisor|commander|trooper|marshal|agente|oficial|polic[ií]a|juez|jueza|fiscal|periodista|reportera|reportero|activista|diputada|diputado|senadora|senador|regidora|regidor|alcaldesa|alcalde|comandante|maestra|maestro|supervisora|migra)\s+(?:de\s+(?:ice|la\s+migra|migraci[oó]n)\s+|of\s+ice\s+|ice\s+|cbp\s+|bp\s+|us\s+marshal\s+)?(\p{Lu}[\p{L}'’\-]+(?:\s\p{Lu}[\p{L}'’\-]+){0,2})"
 );
 pattern!(
     numbered_proper_street,
-    r"\b\d{2,6}\s+(?:(?:[NSEW]|[NS][EW])\.?\s+)?\p{Lu}[\p{Ll}]{2,}(?:\s\p{Lu}[\p{Ll}]{2,}){0,2}\b"
+    r"(?-u:\b)\d{2,6}\s+(?:(?:[NSEW]|[NS][EW])\.?\s+)?\p{Lu}[\p{Ll}]{2,}(?:\s\p{Lu}[\p{Ll}]{2,}){0,2}"
 );
 pattern!(
     proper_noun,
@@ -130,7 +128,7 @@ pattern!(
 );
 pattern!(
     full_name,
-    r"\b(\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}]+)?)(?:\s\p{Lu}\.)?\s(\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}]+)?)\b"
+    r"(?:^|[^\p{L}\p{N}'’])(\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}]+)?)(?:\s\p{Lu}\.)?\s(\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}]+)?)"
 );
 
 /// Words that start capitalised pairs that are not people.
@@ -491,32 +489,38 @@ fn extract_names(text: &str, out: &mut Vec<Entity>) {
             value: m.as_str().to_string(),
         });
     }
-    for c in proper_noun().captures_iter(text) {
-        let g = c.get(1).expect("group 1");
-        if NOT_NAMES.contains(&g.as_str()) {
-            continue;
-        }
-        out.push(Entity {
-            kind: EntityKind::ProperNoun,
-            start: to_char(g.start()),
-            end: to_char(g.end()),
-            value: String::new(),
-        });
-    }
     for c in full_name().captures_iter(text) {
         let first = c.get(1).expect("group 1").as_str();
         let first = first.trim_end_matches("'s").trim_end_matches("’s");
         if NOT_NAMES.contains(&first) {
             continue;
         }
-        let m = c.get(0).expect("group 0");
+        // The span runs from the first name to the last: group 0 may
+        // include the character before the name.
+        let (from, to) = (
+            c.get(1).expect("group 1").start(),
+            c.get(2).expect("group 2").end(),
+        );
         out.push(Entity {
             kind: EntityKind::Name,
-            start: to_char(m.start()),
-            end: to_char(m.end()),
-            value: m.as_str().to_string(),
+            start: to_char(from),
+            end: to_char(to),
+            value: text[from..to].to_string(),
         });
     }
+}
+
+/// Capitalised words or phrases mid-sentence (a name, a school, a place),
+/// as character ranges of the original text. Only computed when a
+/// detector needs it: it matches often.
+pub fn proper_nouns(text: &str) -> Vec<(usize, usize)> {
+    let to_char = |byte: usize| text[..byte].chars().count();
+    proper_noun()
+        .captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .filter(|g| !NOT_NAMES.contains(&g.as_str()))
+        .map(|g| (to_char(g.start()), to_char(g.end())))
+        .collect()
 }
 
 /// Finds the bare numbers in `base` (the lower-cased view), as byte ranges.

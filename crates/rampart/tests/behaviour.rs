@@ -1,0 +1,40 @@
+//! Behaviour on hand-written posts independent of the shared dev set
+//! (`tests/data/behaviour.tsv`): harmful posts are caught with the expected
+//! categories, lawful ones are allowed.
+
+use rampart::Scanner;
+use rampart_decide::{Action, Policy};
+use rampart_ingest::Post;
+
+#[test]
+fn hand_written_cases_behave() {
+    let scanner = Scanner::new(Policy::default_policy()).unwrap();
+    let data = include_str!("data/behaviour.tsv");
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for (i, line) in data.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut parts = line.splitn(3, '\t');
+        let (want, cats, text) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let post: Post = serde_json::from_value(serde_json::json!({
+            "id": format!("b{i}"), "author": "a", "created_at": "2025-10-14T00:00:00Z", "text": text
+        }))
+        .unwrap();
+        let v = scanner.verdict(&post);
+        n += 1;
+        let caught = v.action != Action::Allow;
+        let got: Vec<&str> = v.labels.iter().map(|l| l.category.as_str()).collect();
+        let ok = match want {
+            "caught" => caught && cats.split(',').all(|c| got.contains(&c)),
+            "allow" => !caught,
+            other => panic!("bad expectation {other}"),
+        };
+        if !ok {
+            failures.push(format!("line {}: want {want} {cats}, got {} {got:?}: {text}", i + 1, v.action.as_str()));
+        }
+    }
+    assert!(n >= 20);
+    assert!(failures.is_empty(), "{} of {n} cases fail:\n{}", failures.len(), failures.join("\n"));
+}

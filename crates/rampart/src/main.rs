@@ -118,14 +118,21 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         (Box::new(f), size)
     };
     let show_bar = !args.no_progress && size.is_some() && io::stderr().is_terminal();
+    // The bar follows bytes read, so it knows the total from the file size.
     let bar = show_bar.then(|| {
-        let b = indicatif::ProgressBar::new_spinner();
+        let b = indicatif::ProgressBar::new(size.unwrap_or(0));
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} posts  {per_sec}  {elapsed}")
-                .expect("valid template"),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+            )
+            .expect("valid template"),
         );
         b
     });
+    let input: Box<dyn Read> = match &bar {
+        Some(b) => Box::new(b.wrap_read(input)),
+        None => input,
+    };
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let stderr = io::stderr();
@@ -136,11 +143,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         args.max_line_bytes,
         &mut out,
         &mut err,
-        |n| {
-            if let Some(b) = &bar {
-                b.set_position(n);
-            }
-        },
+        |_| {},
     )?;
     if let Some(b) = bar {
         b.finish_and_clear();

@@ -17,7 +17,11 @@ fn hand_written_cases_behave() {
             continue;
         }
         let mut parts = line.splitn(3, '\t');
-        let (want, cats, text) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let (want, cats, text) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
         let post: Post = serde_json::from_value(serde_json::json!({
             "id": format!("b{i}"), "author": "a", "created_at": "2025-10-14T00:00:00Z", "text": text
         }))
@@ -32,9 +36,18 @@ fn hand_written_cases_behave() {
             other => panic!("bad expectation {other}"),
         };
         if !ok {
-            failures.push(format!("line {}: want {want} {cats}, got {} {got:?}: {text}", i + 1, v.action.as_str()));
+            failures.push(format!(
+                "line {}: want {want} {cats}, got {} {got:?}: {text}",
+                i + 1,
+                v.action.as_str()
+            ));
         }
     }
     assert!(n >= 20);
-    assert!(failures.is_empty(), "{} of {n} cases fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

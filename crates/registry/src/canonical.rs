@@ -1,0 +1,275 @@
+//! Canonical forms: the one spelling of a fact that is hashed, so that
+//! `(312) 555-0147`, `312.555.0147` and `+1 312 555 0147` hash alike, and
+//! so do `Calle Roble #45` and `Roble 45`.
+//!
+//! Everything here is pure and works on text already folded by
+//! `rampart_normalise` (lower-case, accents and homoglyphs folded).
+
+use rampart_normalise::{fold_term, normalise};
+
+/// Street-type words dropped from an address's core (`st`, `calle`, ...).
+const STREET_TYPES: &[&str] = &[
+    "st", "street", "ave", "av", "avenue", "avenida", "rd", "road", "dr", "drive", "ln", "lane", "ct", "court", "blvd",
+    "boulevard", "bulevar", "way", "pl", "place", "ter", "terrace", "trace", "trce", "pkwy", "parkway", "hwy", "highway",
+    "cir", "circle", "calle", "c", "privada", "priv", "andador", "calzada", "callejon", "cerrada", "circuito",
+    "prolongacion", "loop", "sq", "square",
+];
+
+/// Directions, articles and unit markers dropped from an address's core.
+const ADDRESS_NOISE: &[&str] = &[
+    "n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west", "norte", "sur", "oriente", "poniente",
+    "de", "del", "la", "las", "los", "el", "the", "no", "num", "numero", "number", "apt", "unit", "suite", "int", "ext",
+];
+
+/// US state and Mexican state codes that may prefix a plate ("IL DV 58213").
+const REGION_CODES: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA",
+    "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR",
+    "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+];
+
+/// Common nicknames, folded both ways when names are compared.
+const NICKNAMES: &[(&str, &str)] = &[
+    ("nate", "nathaniel"),
+    ("nat", "nathaniel"),
+    ("bob", "robert"),
+    ("rob", "robert"),
+    ("bill", "william"),
+    ("will", "william"),
+    ("liz", "elizabeth"),
+    ("beth", "elizabeth"),
+    ("mike", "michael"),
+    ("jim", "james"),
+    ("tom", "thomas"),
+    ("dave", "david"),
+    ("dan", "daniel"),
+    ("chuy", "jesus"),
+    ("pepe", "jose"),
+    ("lupe", "guadalupe"),
+    ("paco", "francisco"),
+    ("pancho", "francisco"),
+    ("memo", "guillermo"),
+    ("lalo", "eduardo"),
+    ("beto", "alberto"),
+    ("toño", "antonio"),
+    ("tono", "antonio"),
+    ("nacho", "ignacio"),
+    ("kate", "katherine"),
+    ("katie", "katherine"),
+];
+
+/// Folded word tokens of a text (letters and digits), in order.
+pub fn tokens(text: &str) -> Vec<String> {
+    let n = normalise(text);
+    n.folded_words()
+}
+
+trait FoldedWords {
+    fn folded_words(&self) -> Vec<String>;
+}
+
+impl FoldedWords for rampart_normalise::NormalisedText {
+    fn folded_words(&self) -> Vec<String> {
+        // The base view keeps digits as digits (house numbers); letters in
+        // it are already de-confused and lower-cased.
+        self.base
+            .as_str()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// A name word folded for comparison (the folded view: lower-case, accents,
+/// homoglyphs and leetspeak off, repeated letters squeezed), with common
+/// nicknames expanded.
+pub fn name_token(word: &str) -> String {
+    let w = fold_term(word);
+    NICKNAMES.iter().find(|(nick, _)| fold_term(nick) == w).map(|(_, full)| fold_term(full)).unwrap_or(w)
+}
+
+/// Name words of a text, folded (hyphenated names split into their parts).
+pub fn name_tokens(text: &str) -> Vec<String> {
+    normalise(text)
+        .folded
+        .as_str()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 1)
+        .map(name_token)
+        .collect()
+}
+
+/// Whether a token is an address house number.
+pub fn is_house_number(t: &str) -> bool {
+    (1..=6).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_core_word(t: &str) -> bool {
+    !STREET_TYPES.contains(&t) && !ADDRESS_NOISE.contains(&t) && !t.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The canonical key of a registered address: house number and the core
+/// words of the street name (`4417 W Larkspur Ct, Berwyn` → `4417 larkspur`;
+/// `Calle Roble 45, Col. ...` → `45 roble`), and the street alone
+/// (`larkspur`) for partial matches.
+pub fn address_keys(address: &str) -> Option<(String, String)> {
+    let first_part = address.split(',').next().unwrap_or(address);
+    let toks = tokens(first_part);
+    let number = toks.iter().find(|t| is_house_number(t))?.clone();
+    let core: Vec<&str> = toks.iter().map(String::as_str).filter(|t| is_core_word(t)).collect();
+    if core.is_empty() {
+        return None;
+    }
+    let street = core.join(" ");
+    Some((format!("{number} {street}"), street))
+}
+
+/// Candidate address keys in a post's tokens: for every house number, the
+/// core words that follow it and those that precede it, 1 to 3 words each.
+pub fn address_candidates(toks: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if !is_house_number(t) {
+            continue;
+        }
+        let after: Vec<&str> =
+            toks[i + 1..].iter().take(6).map(String::as_str).take_while(|w| !is_house_number(w)).filter(|w| is_core_word(w)).take(3).collect();
+        for k in 1..=after.len() {
+            out.push(format!("{t} {}", after[..k].join(" ")));
+        }
+        let before: Vec<&str> = toks[..i]
+            .iter()
+            .rev()
+            .take(6)
+            .map(String::as_str)
+            .take_while(|w| !is_house_number(w))
+            .filter(|w| is_core_word(w))
+            .take(3)
+            .collect();
+        for k in 1..=before.len() {
+            let words: Vec<&str> = before[..k].iter().rev().copied().collect();
+            out.push(format!("{t} {}", words.join(" ")));
+        }
+    }
+    out
+}
+
+/// Candidate street names (1 to 3 consecutive core words) for partial
+/// matches.
+pub fn street_candidates(toks: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        for k in 1..=3 {
+            if i + k > toks.len() {
+                break;
+            }
+            let window = &toks[i..i + k];
+            if window.iter().all(|w| is_core_word(w) && w.len() > 2) {
+                out.push(window.join(" "));
+            }
+        }
+    }
+    out
+}
+
+/// A plate, upper-case without separators, with a leading region code
+/// dropped when one is written apart (`IL DV 58213` → `DV58213`).
+pub fn plate_key(plate: &str) -> String {
+    let parts: Vec<&str> = plate.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()).collect();
+    let parts: &[&str] = match parts.split_first() {
+        Some((first, rest)) if !rest.is_empty() && REGION_CODES.contains(&first.to_ascii_uppercase().as_str()) => rest,
+        _ => &parts,
+    };
+    parts.iter().flat_map(|p| p.chars()).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// Candidate plates in a post's tokens: windows of one to three short
+/// tokens whose joined form has 5 to 8 characters with a digit.
+pub fn plate_candidates(toks: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        let mut joined = String::new();
+        for t in toks.iter().skip(i).take(3) {
+            if t.len() > 8 {
+                break;
+            }
+            joined.push_str(t);
+            if (5..=8).contains(&joined.len()) && joined.bytes().any(|b| b.is_ascii_digit()) {
+                out.push(joined.to_ascii_uppercase());
+            }
+        }
+    }
+    out
+}
+
+/// All E.164 readings of a phone number: a ten-digit number may be US or
+/// Mexican, so both are returned.
+pub fn phone_keys(raw: &str) -> Vec<String> {
+    let plus = raw.trim_start().starts_with('+');
+    let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
+    if plus {
+        return match phonenumber::parse(None, &format!("+{digits}")) {
+            Ok(p) => vec![p.format().mode(phonenumber::Mode::E164).to_string()],
+            Err(_) => Vec::new(),
+        };
+    }
+    match digits.len() {
+        10 => vec![format!("+1{digits}"), format!("+52{digits}")],
+        11 if digits.starts_with('1') => vec![format!("+{digits}")],
+        12 if digits.starts_with("52") => vec![format!("+{digits}")],
+        _ => Vec::new(),
+    }
+}
+
+/// An e-mail, lower-cased, with `[at]`/`arroba` and `[dot]`/`punto` forms
+/// written back.
+pub fn email_key(raw: &str) -> String {
+    rampart_detect::extract::canonical_email(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_reduce_to_number_and_street() {
+        assert_eq!(address_keys("4417 W Larkspur Ct, Berwyn, IL 60402").unwrap().0, "4417 larkspur");
+        assert_eq!(address_keys("Calle Roble 45, Col. Jardines del Bosque, 44520 Guadalajara").unwrap().0, "45 roble");
+        assert_eq!(address_keys("Blvd. de los Ríos 908, Col. Valle Verde").unwrap().0, "908 rios");
+        assert_eq!(address_keys("1183 NE Alder Crest Ln, Portland").unwrap(), ("1183 alder crest".into(), "alder crest".into()));
+    }
+
+    #[test]
+    fn post_addresses_in_other_orders_produce_the_key() {
+        for text in ["vive en Calle Roble #45, col. Jardines", "Roble 45.", "C. Roble No. 45", "calle roble 45"] {
+            let c = address_candidates(&tokens(text));
+            assert!(c.contains(&"45 roble".to_string()), "{text}: {c:?}");
+        }
+        let c = address_candidates(&tokens("vive en Alder Crest Ln 1183. Que lo visiten"));
+        assert!(c.contains(&"1183 alder crest".to_string()), "{c:?}");
+    }
+
+    #[test]
+    fn plates_with_and_without_separators_and_region() {
+        assert_eq!(plate_key("IL DV 58213"), "DV58213");
+        assert_eq!(plate_key("JKS-482-B"), "JKS482B");
+        assert_eq!(plate_key("OR 482 KTW"), "482KTW");
+        assert!(plate_candidates(&tokens("plate DV 58213 parked")).contains(&"DV58213".to_string()));
+        assert!(plate_candidates(&tokens("Placas JKS-482-B")).contains(&"JKS482B".to_string()));
+    }
+
+    #[test]
+    fn phones_have_every_reading() {
+        assert_eq!(phone_keys("(312) 555-0147"), vec!["+13125550147", "+523125550147"]);
+        assert_eq!(phone_keys("+52 33 5555 0142"), vec!["+523355550142"]);
+        assert!(phone_keys("55-5555-0123").contains(&"+525555550123".to_string()));
+    }
+
+    #[test]
+    fn nicknames_fold() {
+        assert_eq!(name_token("Nate"), fold_term("nathaniel"));
+        assert_eq!(name_tokens("Nate Osei-Brandt"), name_tokens("Nathaniel Osei-Brandt"));
+        assert_eq!(name_tokens("m3ndel's"), name_tokens("Mendel s"));
+    }
+}

@@ -1,0 +1,475 @@
+//! The protected-person registry: people who opted in, held only as keyed
+//! hashes (HMAC-SHA256) of canonical identifiers, matched against posts.
+//!
+//! A registry is built from the plaintext import file (contract section 4)
+//! and keeps no plaintext: every identifier is put in canonical form
+//! ([`canonical`]), hashed with the secret key and the plaintext dropped.
+//! Matching puts candidate spans of a post in the same canonical forms,
+//! hashes them with the same key and looks them up, so `(312) 555-0147`
+//! in the registry matches `312.555.0147` in a post.
+//!
+//! Full matches (home address with number, phone, plate, e-mail) are
+//! exposures. Partial matches (a street without its number, a family
+//! member's first name with the family's surname) only count when
+//! corroborated, and lead to review, not removal. A name alone never
+//! matches: naming a person is not exposing them.
+
+pub mod canonical;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use hmac::{Hmac, Mac};
+use rampart_detect::{Detection, EntityKind};
+use serde::Deserialize;
+use sha2::Sha256;
+
+/// Environment variable holding the registry key.
+pub const KEY_ENV: &str = "RAMPART_REGISTRY_KEY";
+
+/// Errors building or loading a registry.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// No key was given.
+    #[error("no registry key: set {KEY_ENV} or pass --key-file PATH (a file readable only by its owner, mode 0600)")]
+    MissingKey,
+    /// The key is too short to be a secret.
+    #[error("registry key is {0} bytes; at least 16 are required")]
+    WeakKey(usize),
+    /// The key file is readable by others.
+    #[error("key file {path} has mode {mode:o}; it must be 0600 (readable only by its owner)")]
+    KeyFileMode {
+        /// The file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The reason.
+        source: std::io::Error,
+    },
+    /// The persons file is not valid (contract section 4).
+    #[error("{path}: not a valid protected-persons file: {reason}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// The reason.
+        reason: String,
+    },
+}
+
+/// The secret HMAC key. Never printed: `Debug` shows only its length.
+#[derive(Clone)]
+pub struct RegistryKey(Vec<u8>);
+
+impl std::fmt::Debug for RegistryKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RegistryKey({} bytes)", self.0.len())
+    }
+}
+
+impl RegistryKey {
+    /// A key from raw bytes (at least 16).
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, RegistryError> {
+        let bytes = bytes.into();
+        if bytes.len() < 16 {
+            return Err(RegistryError::WeakKey(bytes.len()));
+        }
+        Ok(RegistryKey(bytes))
+    }
+
+    /// The key from `--key-file` if given, else from [`KEY_ENV`].
+    pub fn load(key_file: Option<&Path>) -> Result<Self, RegistryError> {
+        match key_file {
+            Some(path) => Self::from_file(path),
+            None => match std::env::var(KEY_ENV) {
+                Ok(v) if !v.is_empty() => Self::new(v.into_bytes()),
+                _ => Err(RegistryError::MissingKey),
+            },
+        }
+    }
+
+    /// Reads a key file, refusing one that others can read.
+    pub fn from_file(path: &Path) -> Result<Self, RegistryError> {
+        let io = |source| RegistryError::Io { path: path.display().to_string(), source };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(RegistryError::KeyFileMode { path: path.display().to_string(), mode });
+            }
+        }
+        let raw = std::fs::read(path).map_err(io)?;
+        let trimmed = raw.strip_suffix(b"\n").unwrap_or(&raw);
+        Self::new(trimmed.to_vec())
+    }
+
+    /// HMAC-SHA256 of a canonical value, domain-separated by field.
+    pub fn hash(&self, field: &str, value: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(field.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// One person in the import file (contract section 4). Plaintext: held
+/// only while the registry is built.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct PersonRecord {
+    /// Registry id.
+    pub person_id: String,
+    /// Names the person goes by.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Home addresses.
+    #[serde(default)]
+    pub home_addresses: Vec<String>,
+    /// Phone numbers.
+    #[serde(default)]
+    pub phones: Vec<String>,
+    /// Licence plates.
+    #[serde(default)]
+    pub plates: Vec<String>,
+    /// E-mail addresses.
+    #[serde(default)]
+    pub emails: Vec<String>,
+    /// Family members' names.
+    #[serde(default)]
+    pub family_names: Vec<String>,
+}
+
+/// Reads a persons file (contract section 4).
+pub fn read_persons(path: &Path) -> Result<Vec<PersonRecord>, RegistryError> {
+    let raw = std::fs::read_to_string(path).map_err(|source| RegistryError::Io { path: path.display().to_string(), source })?;
+    let people: Vec<PersonRecord> =
+        serde_json::from_str(&raw).map_err(|e| RegistryError::Invalid { path: path.display().to_string(), reason: e.to_string() })?;
+    let mut seen = BTreeSet::new();
+    for p in &people {
+        if p.person_id.is_empty() || !seen.insert(p.person_id.clone()) {
+            return Err(RegistryError::Invalid {
+                path: path.display().to_string(),
+                reason: format!("person_id {:?} is empty or repeated", p.person_id),
+            });
+        }
+    }
+    Ok(people)
+}
+
+/// What kind of fact a hash stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    /// House number and street: a full address.
+    HomeAddress,
+    /// The street without a number (partial).
+    HomeStreet,
+    /// A phone number.
+    Phone,
+    /// A plate.
+    Plate,
+    /// An e-mail.
+    Email,
+    /// A family member's first name (partial, needs a surname too).
+    FamilyFirstName,
+    /// A surname of the person or their family (corroboration only).
+    Surname,
+}
+
+impl Field {
+    /// Domain-separation label for hashing.
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::HomeAddress => "home_address",
+            Field::HomeStreet => "home_street",
+            Field::Phone => "phone",
+            Field::Plate => "plate",
+            Field::Email => "email",
+            Field::FamilyFirstName => "family_first",
+            Field::Surname => "surname",
+        }
+    }
+
+    /// A full identifier (an exposure by itself).
+    pub fn is_full(self) -> bool {
+        matches!(self, Field::HomeAddress | Field::Phone | Field::Plate | Field::Email)
+    }
+}
+
+/// One hashed fact: the hash, the person and the field. This is what a
+/// store persists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashedFact {
+    /// HMAC of the canonical value.
+    pub hash: [u8; 32],
+    /// Person id.
+    pub person_id: String,
+    /// Field.
+    pub field: Field,
+}
+
+/// Hashes one person's facts. Only hashes come out.
+pub fn hash_person(key: &RegistryKey, p: &PersonRecord) -> Vec<HashedFact> {
+    let mut facts = BTreeMap::new();
+    let mut add = |field: Field, value: String| {
+        if !value.is_empty() {
+            facts.insert((key.hash(field.label(), &value), field), ());
+        }
+    };
+    for a in &p.home_addresses {
+        if let Some((full, street)) = canonical::address_keys(a) {
+            add(Field::HomeAddress, full);
+            add(Field::HomeStreet, street);
+        }
+    }
+    for ph in &p.phones {
+        // A registered number's own reading: written with +52 or +1 it is
+        // unambiguous; ten bare digits are taken as both readings.
+        for k in canonical::phone_keys(ph) {
+            add(Field::Phone, k);
+        }
+    }
+    for pl in &p.plates {
+        add(Field::Plate, canonical::plate_key(pl));
+    }
+    for e in &p.emails {
+        add(Field::Email, canonical::email_key(e));
+    }
+    for n in &p.names {
+        // Surnames: every word of a name but the first.
+        for t in canonical::name_tokens(n).into_iter().skip(1) {
+            add(Field::Surname, t);
+        }
+    }
+    for f in &p.family_names {
+        let toks = canonical::name_tokens(f);
+        if let Some(first) = toks.first() {
+            add(Field::FamilyFirstName, first.clone());
+        }
+        for t in toks.into_iter().skip(1) {
+            add(Field::Surname, t);
+        }
+    }
+    facts.into_keys().map(|(hash, field)| HashedFact { hash, person_id: p.person_id.clone(), field }).collect()
+}
+
+/// A registry match in a post: the person and the fields, never values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryMatch {
+    /// Person id.
+    pub person_id: String,
+    /// Fields matched, by their contract names (`home_address`, `phone`,
+    /// `plate`, `email`, `family_names`, `home_street`).
+    pub fields: Vec<String>,
+    /// Whether only partial facts matched.
+    pub partial: bool,
+}
+
+/// The in-memory registry: hashes only.
+pub struct ProtectedRegistry {
+    key: RegistryKey,
+    index: HashMap<[u8; 32], Vec<(u32, Field)>>,
+    ids: Vec<String>,
+}
+
+impl ProtectedRegistry {
+    /// Builds a registry from plaintext records; the plaintext is not kept.
+    pub fn build(key: RegistryKey, people: &[PersonRecord]) -> Self {
+        let facts: Vec<HashedFact> = people.iter().flat_map(|p| hash_person(&key, p)).collect();
+        Self::from_facts(key, facts)
+    }
+
+    /// Builds a registry from stored hashes.
+    pub fn from_facts(key: RegistryKey, facts: impl IntoIterator<Item = HashedFact>) -> Self {
+        let mut ids: Vec<String> = Vec::new();
+        let mut id_index: HashMap<String, u32> = HashMap::new();
+        let mut index: HashMap<[u8; 32], Vec<(u32, Field)>> = HashMap::new();
+        for f in facts {
+            let idx = *id_index.entry(f.person_id.clone()).or_insert_with(|| {
+                ids.push(f.person_id.clone());
+                (ids.len() - 1) as u32
+            });
+            index.entry(f.hash).or_default().push((idx, f.field));
+        }
+        ProtectedRegistry { key, index, ids }
+    }
+
+    /// People in the registry.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the registry is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Bytes held by the index (hashes, ids and table overhead), roughly.
+    pub fn memory_bytes(&self) -> usize {
+        let entries: usize = self.index.values().map(|v| 32 + 24 + v.capacity() * 8).sum();
+        entries + self.index.capacity() * 8 + self.ids.iter().map(|s| s.capacity() + 24).sum::<usize>()
+    }
+
+    fn lookup(&self, field: Field, value: &str, hits: &mut BTreeMap<u32, BTreeSet<Field>>) {
+        if let Some(list) = self.index.get(&self.key.hash(field.label(), value)) {
+            for &(person, f) in list {
+                if f == field {
+                    hits.entry(person).or_default().insert(field);
+                }
+            }
+        }
+    }
+
+    /// The protected people a post exposes. `detection` is the post's
+    /// detection: its extracted phones and e-mails are reused, and partial
+    /// facts are only looked at when it found harm.
+    pub fn matches(&self, text: &str, detection: &Detection) -> Vec<RegistryMatch> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let mut hits: BTreeMap<u32, BTreeSet<Field>> = BTreeMap::new();
+        for e in &detection.entities {
+            match e.kind {
+                EntityKind::Phone => {
+                    let span = rampart_normalise::char_slice(text, e.start, e.end);
+                    let mut keys = canonical::phone_keys(span);
+                    if keys.is_empty() {
+                        keys.push(e.value.clone());
+                    }
+                    for k in keys {
+                        self.lookup(Field::Phone, &k, &mut hits);
+                    }
+                }
+                EntityKind::Email => self.lookup(Field::Email, &e.value, &mut hits),
+                _ => {}
+            }
+        }
+        let has_digit = text.bytes().any(|b| b.is_ascii_digit());
+        let harm = !detection.labels.is_empty();
+        if has_digit || harm {
+            let toks = canonical::tokens(text);
+            if has_digit {
+                for c in canonical::address_candidates(&toks) {
+                    self.lookup(Field::HomeAddress, &c, &mut hits);
+                }
+                for c in canonical::plate_candidates(&toks) {
+                    self.lookup(Field::Plate, &c, &mut hits);
+                }
+            }
+            if harm {
+                for c in canonical::street_candidates(&toks) {
+                    self.lookup(Field::HomeStreet, &c, &mut hits);
+                }
+                for t in canonical::name_tokens(text) {
+                    self.lookup(Field::FamilyFirstName, &t, &mut hits);
+                    self.lookup(Field::Surname, &t, &mut hits);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (person, fields) in hits {
+            let full: Vec<Field> = fields.iter().copied().filter(|f| f.is_full()).collect();
+            let surname = fields.contains(&Field::Surname);
+            let family = fields.contains(&Field::FamilyFirstName) && surname;
+            let street = fields.contains(&Field::HomeStreet) && (surname || family || !full.is_empty());
+            if full.is_empty() && !family && !street {
+                continue;
+            }
+            let mut names: Vec<String> = full.iter().map(|f| f.label().to_string()).collect();
+            if family {
+                names.push("family_names".into());
+            }
+            if street && !full.contains(&Field::HomeAddress) {
+                names.push("home_street".into());
+            }
+            out.push(RegistryMatch { person_id: self.ids[person as usize].clone(), fields: names, partial: full.is_empty() });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rampart_detect::Detector;
+
+    fn person() -> PersonRecord {
+        PersonRecord {
+            person_id: "pp-x".into(),
+            names: vec!["Travis Mendel".into()],
+            home_addresses: vec!["4417 W Larkspur Ct, Berwyn, IL 60402".into()],
+            phones: vec!["(312) 555-0147".into()],
+            plates: vec!["IL DV 58213".into()],
+            emails: vec!["tmendel.home@example.com".into()],
+            family_names: vec!["Renee Mendel".into()],
+        }
+    }
+
+    fn key(s: &str) -> RegistryKey {
+        RegistryKey::new(s.as_bytes().to_vec()).unwrap()
+    }
+
+    fn matches(reg: &ProtectedRegistry, text: &str) -> Vec<RegistryMatch> {
+        let d = Detector::new().unwrap().detect(text);
+        reg.matches(text, &d)
+    }
+
+    #[test]
+    fn reformatted_identifiers_match() {
+        let reg = ProtectedRegistry::build(key("0123456789abcdef-test"), &[person()]);
+        for (text, field) in [
+            ("call 312.555.0147 tonight", "phone"),
+            ("his cell +1 312 555 0147", "phone"),
+            ("plate DV58213 parked outside", "plate"),
+            ("he lives at 4417 Larkspur, go", "home_address"),
+            ("mail TMendel.Home [at] example [dot] com", "email"),
+        ] {
+            let m = matches(&reg, text);
+            assert_eq!(m.len(), 1, "{text}");
+            assert_eq!(m[0].fields, vec![field.to_string()], "{text}");
+            assert!(!m[0].partial);
+        }
+    }
+
+    #[test]
+    fn names_alone_never_match_and_partials_need_corroboration() {
+        let reg = ProtectedRegistry::build(key("0123456789abcdef-test"), &[person()]);
+        assert!(matches(&reg, "Officer Travis Mendel testified in court today.").is_empty());
+        assert!(matches(&reg, "I'm going to kill whoever lives on Larkspur").is_empty());
+        let m = matches(&reg, "Mendel's wife Renee better watch her back. We know where Larkspur is.");
+        assert_eq!(m.len(), 1);
+        assert!(m[0].partial);
+        assert!(m[0].fields.contains(&"family_names".to_string()));
+    }
+
+    #[test]
+    fn another_key_does_not_match() {
+        let reg = ProtectedRegistry::build(key("0123456789abcdef-test"), &[person()]);
+        let facts: Vec<HashedFact> = hash_person(&key("another-key-0123456789"), &person());
+        let other = ProtectedRegistry::from_facts(key("0123456789abcdef-test"), facts);
+        assert!(!matches(&reg, "call 312.555.0147").is_empty());
+        assert!(matches(&other, "call 312.555.0147").is_empty());
+    }
+
+    #[test]
+    fn weak_or_exposed_keys_are_refused() {
+        assert!(matches!(RegistryKey::new(b"short".to_vec()), Err(RegistryError::WeakKey(5))));
+        let dir = std::env::temp_dir().join(format!("rampart-key-{}", std::process::id()));
+        std::fs::write(&dir, "0123456789abcdef0123").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(matches!(RegistryKey::from_file(&dir), Err(RegistryError::KeyFileMode { .. })));
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o600)).unwrap();
+            assert!(RegistryKey::from_file(&dir).is_ok());
+        }
+        std::fs::remove_file(&dir).ok();
+        assert!(!format!("{:?}", key("0123456789abcdef-test")).contains("0123"));
+    }
+}

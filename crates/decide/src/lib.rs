@@ -110,8 +110,11 @@ pub struct Policy {
 /// The post-level inputs the policy sees beside detection.
 #[derive(Debug, Clone, Default)]
 pub struct Extra {
-    /// The post exposes a registered protected person.
+    /// The post exposes a registered protected person (a full identifier).
     pub protected: bool,
+    /// The post partly exposes one (a street without number, a family
+    /// member's name): review, not removal.
+    pub protected_partial: bool,
 }
 
 impl Policy {
@@ -216,6 +219,7 @@ impl Policy {
         ctx.add_variable_from_value("lethal_act", s.lethal_act);
         ctx.add_variable_from_value("personal_data", s.personal_data);
         ctx.add_variable_from_value("protected", extra.protected);
+        ctx.add_variable_from_value("protected_partial", extra.protected_partial);
         let rules: Vec<Value> = d.rules.iter().map(|r| Value::from(r.as_str())).collect();
         ctx.add_variable_from_value("rules", rules);
         ctx
@@ -224,7 +228,7 @@ impl Policy {
     /// Decides the action for a detection. Returns the action and the id of
     /// the policy rule that decided it (`None` for the default allow).
     pub fn decide(&self, d: &Detection, extra: &Extra) -> (Action, Option<&str>) {
-        if d.labels.is_empty() && !extra.protected {
+        if d.labels.is_empty() && !extra.protected && !extra.protected_partial {
             return (Action::Allow, None);
         }
         let ctx = self.context(d, extra);
@@ -240,7 +244,7 @@ impl Policy {
 }
 
 /// Variables a policy expression may use.
-pub const KNOWN_VARIABLES: [&str; 12] = [
+pub const KNOWN_VARIABLES: [&str; 13] = [
     "threat",
     "bounty",
     "doxxing",
@@ -252,6 +256,7 @@ pub const KNOWN_VARIABLES: [&str; 12] = [
     "lethal_act",
     "personal_data",
     "protected",
+    "protected_partial",
     "rules",
 ];
 
@@ -270,6 +275,9 @@ pub struct ProtectedMatch {
     pub person_id: String,
     /// Fields matched (`home_address`, `phone`, ...).
     pub fields: Vec<String>,
+    /// Only partial facts matched (street without number, family name).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// The verdict record (contract section 2).
@@ -302,7 +310,8 @@ impl Verdict {
         policy: &Policy,
     ) -> Self {
         let extra = Extra {
-            protected: !protected_match.is_empty(),
+            protected: protected_match.iter().any(|m| !m.partial),
+            protected_partial: protected_match.iter().any(|m| m.partial),
         };
         let (action, by) = policy.decide(&detection, &extra);
         let mut rules = detection.rules;

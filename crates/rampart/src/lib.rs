@@ -9,14 +9,17 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 use std::time::{Duration, Instant};
 
-use rampart_decide::{Action, Policy, Verdict};
+use rampart_decide::{Action, Policy, ProtectedMatch, Verdict};
 use rampart_detect::Detector;
 use rampart_ingest::{JsonlReader, LineError, Post, Record};
+use rampart_registry::ProtectedRegistry;
 
-/// Detector and policy, compiled once and shared read-only.
+/// Detector, policy and (optionally) the protected-person registry,
+/// compiled once and shared read-only.
 pub struct Scanner {
     detector: Detector,
     policy: Policy,
+    registry: Option<ProtectedRegistry>,
 }
 
 impl Scanner {
@@ -25,15 +28,34 @@ impl Scanner {
         Ok(Scanner {
             detector: Detector::new()?,
             policy,
+            registry: None,
         })
     }
 
-    /// The verdict for one post. Text in attached media (OCR) is scanned
-    /// too, but evidence offsets always index the post's own `text`, so
-    /// media findings are only used when the text alone has none.
+    /// The verdict for one post. Only the post's `text` is scanned (media
+    /// OCR text is not yet read).
     pub fn verdict(&self, post: &Post) -> Verdict {
         let detection = self.detector.detect(&post.text);
-        Verdict::new(&post.id, detection, Vec::new(), &self.policy)
+        let protected = match &self.registry {
+            Some(r) => r
+                .matches(&post.text, &detection)
+                .into_iter()
+                .map(|m| ProtectedMatch {
+                    person_id: m.person_id,
+                    fields: m.fields,
+                    partial: m.partial,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        Verdict::new(&post.id, detection, protected, &self.policy)
+    }
+
+    /// Adds a protected-person registry: verdicts then name the people a
+    /// post exposes (`protected_match`).
+    pub fn with_registry(mut self, registry: ProtectedRegistry) -> Self {
+        self.registry = Some(registry);
+        self
     }
 
     /// The policy in force.

@@ -52,6 +52,13 @@ struct ScanArgs {
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Protected-person file (contract section 4) for a one-off run: hashed
+    /// in memory with the registry key, never written anywhere.
+    #[arg(long, value_name = "PERSONS.json")]
+    protected: Option<PathBuf>,
+    /// File holding the registry key (mode 0600); default: $RAMPART_REGISTRY_KEY.
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -108,7 +115,12 @@ fn load_policy(path: &Option<PathBuf>) -> anyhow::Result<Policy> {
 
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let policy = load_policy(&args.policy)?;
-    let scanner = Scanner::new(policy)?;
+    let mut scanner = Scanner::new(policy)?;
+    if let Some(path) = &args.protected {
+        let key = rampart_registry::RegistryKey::load(args.key_file.as_deref())?;
+        let people = rampart_registry::read_persons(path)?;
+        scanner = scanner.with_registry(rampart_registry::ProtectedRegistry::build(key, &people));
+    }
     let (input, size): (Box<dyn Read>, Option<u64>) = if args.input == "-" {
         (Box::new(io::stdin().lock()), None)
     } else {

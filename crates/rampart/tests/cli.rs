@@ -144,3 +144,56 @@ fn a_stricter_policy_changes_actions() {
     assert_eq!(v[0]["action"], "review");
     assert_eq!(v[0]["policy"], "strict@2");
 }
+
+#[test]
+fn protected_scan_needs_a_key_and_names_fields_not_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let persons = dir.path().join("p.json");
+    std::fs::write(
+        &persons,
+        r#"[{"person_id":"pp-1","names":["Ana Ruiz"],"home_addresses":["12 Oak St, Town"],"phones":["(312) 555-0101"],"plates":[],"emails":[],"family_names":[]}]"#,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["scan", "--protected", persons.to_str().unwrap()])
+        .env_remove("RAMPART_REGISTRY_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(2));
+    assert!(
+        err.contains("RAMPART_REGISTRY_KEY") && err.contains("--key-file"),
+        "{err}"
+    );
+
+    let input = format!(
+        "{}\n",
+        post(
+            "p1",
+            "Ana's cell is 312.555.0101, let her know what you think of her"
+        )
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["scan", "--protected", persons.to_str().unwrap()])
+        .env("RAMPART_REGISTRY_KEY", "a-test-key-of-enough-length")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(input.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let v = verdicts(&out);
+    assert_eq!(v[0]["protected_match"][0]["person_id"], "pp-1");
+    assert_eq!(v[0]["protected_match"][0]["fields"][0], "phone");
+    let all =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!all.contains("Oak"), "a registry value leaked: {all}");
+}

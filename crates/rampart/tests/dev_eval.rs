@@ -1,7 +1,7 @@
 //! Detection quality gate on the shared development set, scored by the
 //! project's shared scorer (`../shared/eval/score.py`, contract section 6).
 //!
-//! Thresholds are the scan-core issue's targets.
+//! Thresholds are the scan-core and registry issues' targets.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -10,13 +10,15 @@ fn shared() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
 
-#[test]
-fn dev_set_meets_quality_thresholds() {
+/// Scans the dev set with extra arguments and returns the scorer's metrics.
+fn score(extra: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
     let dev = shared().join("eval/dev_posts.jsonl");
     assert!(dev.exists(), "missing {}", dev.display());
     let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
         .arg("scan")
+        .args(extra)
         .arg(&dev)
+        .envs(env.iter().copied())
         .output()
         .expect("run rampart scan");
     assert!(
@@ -24,7 +26,11 @@ fn dev_set_meets_quality_thresholds() {
         "scan failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let pred = std::env::temp_dir().join(format!("rampart-dev-pred-{}.jsonl", std::process::id()));
+    let pred = std::env::temp_dir().join(format!(
+        "rampart-dev-pred-{}-{}.jsonl",
+        std::process::id(),
+        extra.len()
+    ));
     std::fs::write(&pred, &out.stdout).unwrap();
     let scored = Command::new("python3")
         .arg(shared().join("eval/score.py"))
@@ -40,13 +46,17 @@ fn dev_set_meets_quality_thresholds() {
         String::from_utf8_lossy(&scored.stderr)
     );
     let text = String::from_utf8(scored.stdout).unwrap();
-    let m: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    serde_json::from_str(text.lines().last().unwrap()).unwrap()
+}
+
+#[test]
+fn dev_set_meets_quality_thresholds() {
+    let m = score(&[], &[]);
     let get = |k: &str| {
         m[k].as_f64()
             .unwrap_or_else(|| panic!("metric {k} missing in {m}"))
     };
     eprintln!("{m}");
-
     assert_eq!(get("missing_verdicts"), 0.0);
     assert_eq!(
         get("evidence_span_errors"),
@@ -64,26 +74,47 @@ fn dev_set_meets_quality_thresholds() {
         get("lawful_fpr")
     );
     assert!(
-        get("remove_precision") >= 0.94,
+        get("remove_precision") >= 0.95,
         "remove precision {}",
         get("remove_precision")
     );
     assert!(get("threat_f1") >= 0.85, "threat F1 {}", get("threat_f1"));
     assert!(get("bounty_f1") >= 0.85, "bounty F1 {}", get("bounty_f1"));
     assert!(
-        get("tier_accuracy") >= 0.85,
-        "tier accuracy {}",
-        get("tier_accuracy")
-    );
-    // Floors below the 0.85 target: see the module comment.
-    assert!(
-        get("doxxing_f1") >= 0.78,
+        get("doxxing_f1") >= 0.85,
         "doxxing F1 {}",
         get("doxxing_f1")
     );
     assert!(
-        get("targeted_surveillance_f1") >= 0.78,
+        get("targeted_surveillance_f1") >= 0.85,
         "surveillance F1 {}",
         get("targeted_surveillance_f1")
+    );
+    assert!(
+        get("tier_accuracy") >= 0.85,
+        "tier accuracy {}",
+        get("tier_accuracy")
+    );
+}
+
+#[test]
+fn dev_set_protected_leaks_are_found_without_false_matches() {
+    let persons = shared().join("eval/protected_persons.json");
+    let m = score(
+        &["--protected", persons.to_str().unwrap()],
+        &[("RAMPART_REGISTRY_KEY", "test-registry-key-0123456789")],
+    );
+    let get = |k: &str| m[k].as_f64().unwrap();
+    assert!(
+        get("protected_r") >= 0.95,
+        "protected recall {}",
+        get("protected_r")
+    );
+    // Precision 1.0 means no post was matched to a person it does not expose.
+    assert_eq!(get("protected_p"), 1.0, "false protected matches: {m}");
+    // The registry must not cost detection quality.
+    assert!(
+        get("harmful_caught") >= 0.95 && get("lawful_fpr") <= 0.03,
+        "{m}"
     );
 }

@@ -9,23 +9,64 @@ use rampart_normalise::{fold_term, normalise};
 
 /// Street-type words dropped from an address's core (`st`, `calle`, ...).
 const STREET_TYPES: &[&str] = &[
-    "st", "street", "ave", "av", "avenue", "avenida", "rd", "road", "dr", "drive", "ln", "lane", "ct", "court", "blvd",
-    "boulevard", "bulevar", "way", "pl", "place", "ter", "terrace", "trace", "trce", "pkwy", "parkway", "hwy", "highway",
-    "cir", "circle", "calle", "c", "privada", "priv", "andador", "calzada", "callejon", "cerrada", "circuito",
-    "prolongacion", "loop", "sq", "square",
+    "st",
+    "street",
+    "ave",
+    "av",
+    "avenue",
+    "avenida",
+    "rd",
+    "road",
+    "dr",
+    "drive",
+    "ln",
+    "lane",
+    "ct",
+    "court",
+    "blvd",
+    "boulevard",
+    "bulevar",
+    "way",
+    "pl",
+    "place",
+    "ter",
+    "terrace",
+    "trace",
+    "trce",
+    "pkwy",
+    "parkway",
+    "hwy",
+    "highway",
+    "cir",
+    "circle",
+    "calle",
+    "c",
+    "privada",
+    "priv",
+    "andador",
+    "calzada",
+    "callejon",
+    "cerrada",
+    "circuito",
+    "prolongacion",
+    "loop",
+    "sq",
+    "square",
 ];
 
 /// Directions, articles and unit markers dropped from an address's core.
 const ADDRESS_NOISE: &[&str] = &[
-    "n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west", "norte", "sur", "oriente", "poniente",
-    "de", "del", "la", "las", "los", "el", "the", "no", "num", "numero", "number", "apt", "unit", "suite", "int", "ext",
+    "n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west", "norte", "sur",
+    "oriente", "poniente", "de", "del", "la", "las", "los", "el", "the", "no", "num", "numero",
+    "number", "apt", "unit", "suite", "int", "ext",
 ];
 
 /// US state and Mexican state codes that may prefix a plate ("IL DV 58213").
 const REGION_CODES: &[&str] = &[
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA",
-    "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR",
-    "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY",
 ];
 
 /// Common nicknames, folded both ways when names are compared.
@@ -86,7 +127,11 @@ impl FoldedWords for rampart_normalise::NormalisedText {
 /// nicknames expanded.
 pub fn name_token(word: &str) -> String {
     let w = fold_term(word);
-    NICKNAMES.iter().find(|(nick, _)| fold_term(nick) == w).map(|(_, full)| fold_term(full)).unwrap_or(w)
+    NICKNAMES
+        .iter()
+        .find(|(nick, _)| fold_term(nick) == w)
+        .map(|(_, full)| fold_term(full))
+        .unwrap_or(w)
 }
 
 /// Name words of a text, folded (hyphenated names split into their parts).
@@ -106,7 +151,9 @@ pub fn is_house_number(t: &str) -> bool {
 }
 
 fn is_core_word(t: &str) -> bool {
-    !STREET_TYPES.contains(&t) && !ADDRESS_NOISE.contains(&t) && !t.bytes().all(|b| b.is_ascii_digit())
+    !STREET_TYPES.contains(&t)
+        && !ADDRESS_NOISE.contains(&t)
+        && !t.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The canonical key of a registered address: house number and the core
@@ -117,7 +164,11 @@ pub fn address_keys(address: &str) -> Option<(String, String)> {
     let first_part = address.split(',').next().unwrap_or(address);
     let toks = tokens(first_part);
     let number = toks.iter().find(|t| is_house_number(t))?.clone();
-    let core: Vec<&str> = toks.iter().map(String::as_str).filter(|t| is_core_word(t)).collect();
+    let core: Vec<&str> = toks
+        .iter()
+        .map(String::as_str)
+        .filter(|t| is_core_word(t))
+        .collect();
     if core.is_empty() {
         return None;
     }
@@ -133,8 +184,14 @@ pub fn address_candidates(toks: &[String]) -> Vec<String> {
         if !is_house_number(t) {
             continue;
         }
-        let after: Vec<&str> =
-            toks[i + 1..].iter().take(6).map(String::as_str).take_while(|w| !is_house_number(w)).filter(|w| is_core_word(w)).take(3).collect();
+        let after: Vec<&str> = toks[i + 1..]
+            .iter()
+            .take(6)
+            .map(String::as_str)
+            .take_while(|w| !is_house_number(w))
+            .filter(|w| is_core_word(w))
+            .take(3)
+            .collect();
         for k in 1..=after.len() {
             out.push(format!("{t} {}", after[..k].join(" ")));
         }
@@ -176,12 +233,23 @@ pub fn street_candidates(toks: &[String]) -> Vec<String> {
 /// A plate, upper-case without separators, with a leading region code
 /// dropped when one is written apart (`IL DV 58213` → `DV58213`).
 pub fn plate_key(plate: &str) -> String {
-    let parts: Vec<&str> = plate.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = plate
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .collect();
     let parts: &[&str] = match parts.split_first() {
-        Some((first, rest)) if !rest.is_empty() && REGION_CODES.contains(&first.to_ascii_uppercase().as_str()) => rest,
+        Some((first, rest))
+            if !rest.is_empty() && REGION_CODES.contains(&first.to_ascii_uppercase().as_str()) =>
+        {
+            rest
+        }
         _ => &parts,
     };
-    parts.iter().flat_map(|p| p.chars()).map(|c| c.to_ascii_uppercase()).collect()
+    parts
+        .iter()
+        .flat_map(|p| p.chars())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 /// Candidate plates in a post's tokens: windows of one to three short
@@ -209,7 +277,7 @@ pub fn phone_keys(raw: &str) -> Vec<String> {
     let plus = raw.trim_start().starts_with('+');
     let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
     if plus {
-        return match phonenumber::parse(None, &format!("+{digits}")) {
+        return match phonenumber::parse(None, format!("+{digits}")) {
             Ok(p) => vec![p.format().mode(phonenumber::Mode::E164).to_string()],
             Err(_) => Vec::new(),
         };
@@ -234,15 +302,38 @@ mod tests {
 
     #[test]
     fn addresses_reduce_to_number_and_street() {
-        assert_eq!(address_keys("4417 W Larkspur Ct, Berwyn, IL 60402").unwrap().0, "4417 larkspur");
-        assert_eq!(address_keys("Calle Roble 45, Col. Jardines del Bosque, 44520 Guadalajara").unwrap().0, "45 roble");
-        assert_eq!(address_keys("Blvd. de los Ríos 908, Col. Valle Verde").unwrap().0, "908 rios");
-        assert_eq!(address_keys("1183 NE Alder Crest Ln, Portland").unwrap(), ("1183 alder crest".into(), "alder crest".into()));
+        assert_eq!(
+            address_keys("4417 W Larkspur Ct, Berwyn, IL 60402")
+                .unwrap()
+                .0,
+            "4417 larkspur"
+        );
+        assert_eq!(
+            address_keys("Calle Roble 45, Col. Jardines del Bosque, 44520 Guadalajara")
+                .unwrap()
+                .0,
+            "45 roble"
+        );
+        assert_eq!(
+            address_keys("Blvd. de los Ríos 908, Col. Valle Verde")
+                .unwrap()
+                .0,
+            "908 rios"
+        );
+        assert_eq!(
+            address_keys("1183 NE Alder Crest Ln, Portland").unwrap(),
+            ("1183 alder crest".into(), "alder crest".into())
+        );
     }
 
     #[test]
     fn post_addresses_in_other_orders_produce_the_key() {
-        for text in ["vive en Calle Roble #45, col. Jardines", "Roble 45.", "C. Roble No. 45", "calle roble 45"] {
+        for text in [
+            "vive en Calle Roble #45, col. Jardines",
+            "Roble 45.",
+            "C. Roble No. 45",
+            "calle roble 45",
+        ] {
             let c = address_candidates(&tokens(text));
             assert!(c.contains(&"45 roble".to_string()), "{text}: {c:?}");
         }
@@ -261,7 +352,10 @@ mod tests {
 
     #[test]
     fn phones_have_every_reading() {
-        assert_eq!(phone_keys("(312) 555-0147"), vec!["+13125550147", "+523125550147"]);
+        assert_eq!(
+            phone_keys("(312) 555-0147"),
+            vec!["+13125550147", "+523125550147"]
+        );
         assert_eq!(phone_keys("+52 33 5555 0142"), vec!["+523355550142"]);
         assert!(phone_keys("55-5555-0123").contains(&"+525555550123".to_string()));
     }
@@ -269,7 +363,10 @@ mod tests {
     #[test]
     fn nicknames_fold() {
         assert_eq!(name_token("Nate"), fold_term("nathaniel"));
-        assert_eq!(name_tokens("Nate Osei-Brandt"), name_tokens("Nathaniel Osei-Brandt"));
+        assert_eq!(
+            name_tokens("Nate Osei-Brandt"),
+            name_tokens("Nathaniel Osei-Brandt")
+        );
         assert_eq!(name_tokens("m3ndel's"), name_tokens("Mendel s"));
     }
 }

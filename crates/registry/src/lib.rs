@@ -95,13 +95,19 @@ impl RegistryKey {
 
     /// Reads a key file, refusing one that others can read.
     pub fn from_file(path: &Path) -> Result<Self, RegistryError> {
-        let io = |source| RegistryError::Io { path: path.display().to_string(), source };
+        let io = |source| RegistryError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
             if mode & 0o077 != 0 {
-                return Err(RegistryError::KeyFileMode { path: path.display().to_string(), mode });
+                return Err(RegistryError::KeyFileMode {
+                    path: path.display().to_string(),
+                    mode,
+                });
             }
         }
         let raw = std::fs::read(path).map_err(io)?;
@@ -111,7 +117,8 @@ impl RegistryKey {
 
     /// HMAC-SHA256 of a canonical value, domain-separated by field.
     pub fn hash(&self, field: &str, value: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(field.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
@@ -147,9 +154,15 @@ pub struct PersonRecord {
 
 /// Reads a persons file (contract section 4).
 pub fn read_persons(path: &Path) -> Result<Vec<PersonRecord>, RegistryError> {
-    let raw = std::fs::read_to_string(path).map_err(|source| RegistryError::Io { path: path.display().to_string(), source })?;
+    let raw = std::fs::read_to_string(path).map_err(|source| RegistryError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
     let people: Vec<PersonRecord> =
-        serde_json::from_str(&raw).map_err(|e| RegistryError::Invalid { path: path.display().to_string(), reason: e.to_string() })?;
+        serde_json::from_str(&raw).map_err(|e| RegistryError::Invalid {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
     let mut seen = BTreeSet::new();
     for p in &people {
         if p.person_id.is_empty() || !seen.insert(p.person_id.clone()) {
@@ -197,7 +210,10 @@ impl Field {
 
     /// A full identifier (an exposure by itself).
     pub fn is_full(self) -> bool {
-        matches!(self, Field::HomeAddress | Field::Phone | Field::Plate | Field::Email)
+        matches!(
+            self,
+            Field::HomeAddress | Field::Phone | Field::Plate | Field::Email
+        )
     }
 }
 
@@ -255,7 +271,14 @@ pub fn hash_person(key: &RegistryKey, p: &PersonRecord) -> Vec<HashedFact> {
             add(Field::Surname, t);
         }
     }
-    facts.into_keys().map(|(hash, field)| HashedFact { hash, person_id: p.person_id.clone(), field }).collect()
+    facts
+        .into_keys()
+        .map(|(hash, field)| HashedFact {
+            hash,
+            person_id: p.person_id.clone(),
+            field,
+        })
+        .collect()
 }
 
 /// A registry match in a post: the person and the fields, never values.
@@ -311,8 +334,14 @@ impl ProtectedRegistry {
 
     /// Bytes held by the index (hashes, ids and table overhead), roughly.
     pub fn memory_bytes(&self) -> usize {
-        let entries: usize = self.index.values().map(|v| 32 + 24 + v.capacity() * 8).sum();
-        entries + self.index.capacity() * 8 + self.ids.iter().map(|s| s.capacity() + 24).sum::<usize>()
+        let entries: usize = self
+            .index
+            .values()
+            .map(|v| 32 + 24 + v.capacity() * 8)
+            .sum();
+        entries
+            + self.index.capacity() * 8
+            + self.ids.iter().map(|s| s.capacity() + 24).sum::<usize>()
     }
 
     fn lookup(&self, field: Field, value: &str, hits: &mut BTreeMap<u32, BTreeSet<Field>>) {
@@ -376,7 +405,8 @@ impl ProtectedRegistry {
             let full: Vec<Field> = fields.iter().copied().filter(|f| f.is_full()).collect();
             let surname = fields.contains(&Field::Surname);
             let family = fields.contains(&Field::FamilyFirstName) && surname;
-            let street = fields.contains(&Field::HomeStreet) && (surname || family || !full.is_empty());
+            let street =
+                fields.contains(&Field::HomeStreet) && (surname || family || !full.is_empty());
             if full.is_empty() && !family && !street {
                 continue;
             }
@@ -387,7 +417,11 @@ impl ProtectedRegistry {
             if street && !full.contains(&Field::HomeAddress) {
                 names.push("home_street".into());
             }
-            out.push(RegistryMatch { person_id: self.ids[person as usize].clone(), fields: names, partial: full.is_empty() });
+            out.push(RegistryMatch {
+                person_id: self.ids[person as usize].clone(),
+                fields: names,
+                partial: full.is_empty(),
+            });
         }
         out
     }
@@ -441,7 +475,10 @@ mod tests {
         let reg = ProtectedRegistry::build(key("0123456789abcdef-test"), &[person()]);
         assert!(matches(&reg, "Officer Travis Mendel testified in court today.").is_empty());
         assert!(matches(&reg, "I'm going to kill whoever lives on Larkspur").is_empty());
-        let m = matches(&reg, "Mendel's wife Renee better watch her back. We know where Larkspur is.");
+        let m = matches(
+            &reg,
+            "Mendel's wife Renee better watch her back. We know where Larkspur is.",
+        );
         assert_eq!(m.len(), 1);
         assert!(m[0].partial);
         assert!(m[0].fields.contains(&"family_names".to_string()));
@@ -458,14 +495,20 @@ mod tests {
 
     #[test]
     fn weak_or_exposed_keys_are_refused() {
-        assert!(matches!(RegistryKey::new(b"short".to_vec()), Err(RegistryError::WeakKey(5))));
+        assert!(matches!(
+            RegistryKey::new(b"short".to_vec()),
+            Err(RegistryError::WeakKey(5))
+        ));
         let dir = std::env::temp_dir().join(format!("rampart-key-{}", std::process::id()));
         std::fs::write(&dir, "0123456789abcdef0123").unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o644)).unwrap();
-            assert!(matches!(RegistryKey::from_file(&dir), Err(RegistryError::KeyFileMode { .. })));
+            assert!(matches!(
+                RegistryKey::from_file(&dir),
+                Err(RegistryError::KeyFileMode { .. })
+            ));
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o600)).unwrap();
             assert!(RegistryKey::from_file(&dir).is_ok());
         }

@@ -515,6 +515,7 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         rules: rules.into_iter().collect(),
         signals,
         entities: ctx.entities,
+        norm: NormalisedText::default(),
     }
 }
 

@@ -114,6 +114,9 @@ pub struct Detection {
     pub signals: Signals,
     /// Extracted entities (identifiers are used by the registry).
     pub entities: Vec<Entity>,
+    /// The normalised text, kept so later stages (the registry) need not
+    /// normalise again.
+    pub norm: rampart_normalise::NormalisedText,
 }
 
 impl Detection {
@@ -151,6 +154,8 @@ impl Detector {
         let norm = rampart_normalise::normalise(text);
         let hits = self.lexicon.scan(&norm);
         let entities = extract::extract(text, &norm);
-        assess::assess(text, &norm, &hits, entities)
+        let mut detection = assess::assess(text, &norm, &hits, entities);
+        detection.norm = norm;
+        detection
     }
 }

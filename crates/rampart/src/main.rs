@@ -72,6 +72,10 @@ struct BenchArgs {
     /// Write the generated stream to this file instead of benchmarking.
     #[arg(long)]
     write: Option<PathBuf>,
+    /// Also run with a synthetic protected-person registry of this many
+    /// people, and report its memory and the slowdown it causes.
+    #[arg(long)]
+    registry_size: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -178,7 +182,27 @@ fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let scanner = Scanner::new(Policy::default_policy())?;
-    let report = synth::run_bench(&scanner, args.posts, args.seed)?;
+    let mut report = synth::run_bench(&scanner, args.posts, args.seed)?;
+    if let Some(n) = args.registry_size {
+        let key = rampart_registry::RegistryKey::new(b"bench-only-key-0123456789".to_vec())?;
+        let rss_before = synth::current_rss_mib();
+        let registry =
+            rampart_registry::ProtectedRegistry::build(key, &synth::persons(n, args.seed));
+        let rss_after = synth::current_rss_mib();
+        let memory = registry.memory_bytes();
+        let with = Scanner::new(Policy::default_policy())?.with_registry(registry);
+        let with_report = synth::run_bench(&with, args.posts, args.seed)?;
+        report.registry = Some(serde_json::json!({
+            "people": n,
+            "index_bytes_estimate": memory,
+            "rss_growth_mib": match (rss_before, rss_after) {
+                (Some(a), Some(b)) => Some(((b - a) * 10.0).round() / 10.0),
+                _ => None,
+            },
+            "posts_per_second_with_registry": with_report.posts_per_second,
+            "slowdown_percent": ((1.0 - with_report.posts_per_second / report.posts_per_second) * 1000.0).round() / 10.0,
+        }));
+    }
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -184,6 +184,43 @@ impl Iterator for Stream {
     }
 }
 
+/// A synthetic protected-person registry of `n` people with addresses,
+/// phones, plates, e-mails and family names (all invented, phones in the
+/// reserved 555-01xx range).
+pub fn persons(n: usize, seed: u64) -> Vec<rampart_registry::PersonRecord> {
+    let mut r = Rng::new(seed);
+    (0..n)
+        .map(|i| {
+            let last = format!("{}{}", r.pick(NAMES), i);
+            rampart_registry::PersonRecord {
+                person_id: format!("pp-{i}"),
+                names: vec![format!(
+                    "{} {last}",
+                    r.pick(&["Ana", "Luis", "Kim", "Omar", "Rosa"])
+                )],
+                home_addresses: vec![format!(
+                    "{} {} {}",
+                    100 + r.below(9900),
+                    r.pick(&["Oak", "Pine", "Roble", "Cedro", "Maple"]),
+                    r.pick(&["St", "Ave", "Ct"])
+                )],
+                phones: vec![format!(
+                    "({}) 555-01{:02}",
+                    200 + r.below(700),
+                    r.below(100)
+                )],
+                plates: vec![format!(
+                    "{}{}",
+                    r.pick(&["ABC", "XYZ", "JKS", "DV"]),
+                    1000 + r.below(90000)
+                )],
+                emails: vec![format!("person{i}@example.org")],
+                family_names: vec![format!("{} {last}", r.pick(&["Eva", "Juan", "Lea"]))],
+            }
+        })
+        .collect()
+}
+
 /// What `rampart bench` reports.
 #[derive(Debug, Serialize)]
 pub struct BenchReport {
@@ -199,6 +236,10 @@ pub struct BenchReport {
     pub actions: serde_json::Value,
     /// Where it ran.
     pub machine: String,
+    /// With a registry: its size, memory, and throughput relative to the
+    /// same stream without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<serde_json::Value>,
 }
 
 /// Runs the benchmark: streams `posts` synthetic posts through the whole
@@ -287,11 +328,20 @@ pub fn run_bench(scanner: &Scanner, posts: usize, seed: u64) -> io::Result<Bench
         peak_rss_mib: peak_rss_mib(),
         actions: serde_json::to_value(actions).unwrap_or_default(),
         machine: machine(),
+        registry: None,
     })
 }
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+/// Current resident memory of the process, in MiB (Linux `VmRSS`).
+pub fn current_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 fn peak_rss_mib() -> Option<f64> {

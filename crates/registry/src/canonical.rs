@@ -101,7 +101,11 @@ const NICKNAMES: &[(&str, &str)] = &[
 
 /// Folded word tokens of a text (letters and digits), in order.
 pub fn tokens(text: &str) -> Vec<String> {
-    let n = normalise(text);
+    normalise(text).folded_words()
+}
+
+/// Word tokens of an already normalised text (see [`tokens`]).
+pub fn tokens_of(n: &rampart_normalise::NormalisedText) -> Vec<String> {
     n.folded_words()
 }
 
@@ -126,22 +130,37 @@ impl FoldedWords for rampart_normalise::NormalisedText {
 /// homoglyphs and leetspeak off, repeated letters squeezed), with common
 /// nicknames expanded.
 pub fn name_token(word: &str) -> String {
-    let w = fold_term(word);
-    NICKNAMES
-        .iter()
-        .find(|(nick, _)| fold_term(nick) == w)
-        .map(|(_, full)| fold_term(full))
-        .unwrap_or(w)
+    expand_nickname(fold_term(word))
+}
+
+/// Nicknames, folded once.
+fn nickname_table() -> &'static std::collections::HashMap<String, String> {
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<String, String>> =
+        std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        NICKNAMES
+            .iter()
+            .map(|(n, f)| (fold_term(n), fold_term(f)))
+            .collect()
+    })
+}
+
+fn expand_nickname(folded: String) -> String {
+    nickname_table().get(&folded).cloned().unwrap_or(folded)
 }
 
 /// Name words of a text, folded (hyphenated names split into their parts).
 pub fn name_tokens(text: &str) -> Vec<String> {
-    normalise(text)
-        .folded
+    name_tokens_of(&normalise(text))
+}
+
+/// Name words of an already normalised text (see [`name_tokens`]).
+pub fn name_tokens_of(n: &rampart_normalise::NormalisedText) -> Vec<String> {
+    n.folded
         .as_str()
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() > 1)
-        .map(name_token)
+        .map(|w| expand_nickname(w.to_string()))
         .collect()
 }
 
@@ -178,56 +197,91 @@ pub fn address_keys(address: &str) -> Option<(String, String)> {
 
 /// Candidate address keys in a post's tokens: for every house number, the
 /// core words that follow it and those that precede it, 1 to 3 words each.
-pub fn address_candidates(toks: &[String]) -> Vec<String> {
+pub fn address_candidates<T: AsRef<str>>(toks: &[T]) -> Vec<String> {
     let mut out = Vec::new();
+    for_each_address_candidate(toks, &mut String::new(), |c| out.push(c.to_string()));
+    out
+}
+
+/// Calls `f` with each candidate address key, built in `buf` (no
+/// allocation per candidate).
+pub fn for_each_address_candidate<T: AsRef<str>>(
+    toks: &[T],
+    buf: &mut String,
+    mut f: impl FnMut(&str),
+) {
     for (i, t) in toks.iter().enumerate() {
+        let t = t.as_ref();
         if !is_house_number(t) {
             continue;
         }
-        let after: Vec<&str> = toks[i + 1..]
+        buf.clear();
+        buf.push_str(t);
+        let mut taken = 0;
+        for w in toks[i + 1..]
             .iter()
             .take(6)
-            .map(String::as_str)
+            .map(AsRef::as_ref)
             .take_while(|w| !is_house_number(w))
-            .filter(|w| is_core_word(w))
-            .take(3)
-            .collect();
-        for k in 1..=after.len() {
-            out.push(format!("{t} {}", after[..k].join(" ")));
+        {
+            if taken == 3 {
+                break;
+            }
+            if is_core_word(w) {
+                buf.push(' ');
+                buf.push_str(w);
+                taken += 1;
+                f(buf);
+            }
         }
         let before: Vec<&str> = toks[..i]
             .iter()
             .rev()
             .take(6)
-            .map(String::as_str)
+            .map(AsRef::as_ref)
             .take_while(|w| !is_house_number(w))
             .filter(|w| is_core_word(w))
             .take(3)
             .collect();
         for k in 1..=before.len() {
-            let words: Vec<&str> = before[..k].iter().rev().copied().collect();
-            out.push(format!("{t} {}", words.join(" ")));
+            buf.clear();
+            buf.push_str(t);
+            for w in before[..k].iter().rev() {
+                buf.push(' ');
+                buf.push_str(w);
+            }
+            f(buf);
         }
     }
-    out
 }
 
 /// Candidate street names (1 to 3 consecutive core words) for partial
 /// matches.
-pub fn street_candidates(toks: &[String]) -> Vec<String> {
+pub fn street_candidates<T: AsRef<str>>(toks: &[T]) -> Vec<String> {
     let mut out = Vec::new();
+    for_each_street_candidate(toks, &mut String::new(), |c| out.push(c.to_string()));
+    out
+}
+
+/// Calls `f` with each candidate street name, built in `buf`.
+pub fn for_each_street_candidate<T: AsRef<str>>(
+    toks: &[T],
+    buf: &mut String,
+    mut f: impl FnMut(&str),
+) {
     for i in 0..toks.len() {
-        for k in 1..=3 {
-            if i + k > toks.len() {
+        buf.clear();
+        for w in toks[i..].iter().take(3).map(AsRef::as_ref) {
+            if !(is_core_word(w) && w.len() > 2) {
                 break;
             }
-            let window = &toks[i..i + k];
-            if window.iter().all(|w| is_core_word(w) && w.len() > 2) {
-                out.push(window.join(" "));
+            if !buf.is_empty() {
+                buf.push(' ');
             }
+            buf.push_str(w);
+            f(buf);
         }
     }
-    out
 }
 
 /// A plate, upper-case without separators, with a leading region code
@@ -254,21 +308,62 @@ pub fn plate_key(plate: &str) -> String {
 
 /// Candidate plates in a post's tokens: windows of one to three short
 /// tokens whose joined form has 5 to 8 characters with a digit.
-pub fn plate_candidates(toks: &[String]) -> Vec<String> {
+pub fn plate_candidates<T: AsRef<str>>(toks: &[T]) -> Vec<String> {
     let mut out = Vec::new();
+    for_each_plate_candidate(toks, &mut String::new(), |c| out.push(c.to_string()));
+    out
+}
+
+/// Calls `f` with each candidate plate, built in `buf`.
+pub fn for_each_plate_candidate<T: AsRef<str>>(
+    toks: &[T],
+    buf: &mut String,
+    mut f: impl FnMut(&str),
+) {
     for i in 0..toks.len() {
-        let mut joined = String::new();
-        for t in toks.iter().skip(i).take(3) {
+        buf.clear();
+        let mut digit = false;
+        for t in toks[i..].iter().take(3).map(AsRef::as_ref) {
             if t.len() > 8 {
                 break;
             }
-            joined.push_str(t);
-            if (5..=8).contains(&joined.len()) && joined.bytes().any(|b| b.is_ascii_digit()) {
-                out.push(joined.to_ascii_uppercase());
+            buf.extend(t.chars().map(|c| c.to_ascii_uppercase()));
+            digit |= t.bytes().any(|b| b.is_ascii_digit());
+            if buf.len() > 8 {
+                break;
+            }
+            if buf.len() >= 5 && digit {
+                f(buf);
             }
         }
     }
-    out
+}
+
+/// Word tokens of a normalised text's base view, borrowed.
+pub fn word_slices(n: &rampart_normalise::NormalisedText) -> Vec<&str> {
+    n.base
+        .as_str()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Name words of a normalised text's folded view, borrowed (nicknames are
+/// expanded by [`expand_nickname_ref`] when looked up).
+pub fn name_slices(n: &rampart_normalise::NormalisedText) -> Vec<&str> {
+    n.folded
+        .as_str()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 1)
+        .collect()
+}
+
+/// The full name a folded nickname stands for, or the word itself.
+pub fn expand_nickname_ref(folded: &str) -> &str {
+    nickname_table()
+        .get(folded)
+        .map(String::as_str)
+        .unwrap_or(folded)
 }
 
 /// All E.164 readings of a phone number: a ten-digit number may be US or

@@ -24,6 +24,10 @@ use rampart_detect::{Detection, EntityKind};
 use serde::Deserialize;
 use sha2::Sha256;
 
+/// A partial fact (street name, first name, surname) held by more people
+/// than this is too common to identify anyone and is not matched.
+pub const PARTIAL_FACT_MAX_PEOPLE: usize = 64;
+
 /// Environment variable holding the registry key.
 pub const KEY_ENV: &str = "RAMPART_REGISTRY_KEY";
 
@@ -64,11 +68,16 @@ pub enum RegistryError {
 
 /// The secret HMAC key. Never printed: `Debug` shows only its length.
 #[derive(Clone)]
-pub struct RegistryKey(Vec<u8>);
+pub struct RegistryKey {
+    len: usize,
+    /// HMAC state with the key already absorbed: cloning it is far cheaper
+    /// than keying a new HMAC for every candidate.
+    prepared: Hmac<Sha256>,
+}
 
 impl std::fmt::Debug for RegistryKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RegistryKey({} bytes)", self.0.len())
+        write!(f, "RegistryKey({} bytes)", self.len)
     }
 }
 
@@ -79,7 +88,12 @@ impl RegistryKey {
         if bytes.len() < 16 {
             return Err(RegistryError::WeakKey(bytes.len()));
         }
-        Ok(RegistryKey(bytes))
+        let prepared =
+            <Hmac<Sha256> as Mac>::new_from_slice(&bytes).expect("HMAC takes any key length");
+        Ok(RegistryKey {
+            len: bytes.len(),
+            prepared,
+        })
     }
 
     /// The key from `--key-file` if given, else from [`KEY_ENV`].
@@ -117,8 +131,7 @@ impl RegistryKey {
 
     /// HMAC-SHA256 of a canonical value, domain-separated by field.
     pub fn hash(&self, field: &str, value: &str) -> [u8; 32] {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = self.prepared.clone();
         mac.update(field.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
@@ -296,7 +309,12 @@ pub struct RegistryMatch {
 /// The in-memory registry: hashes only.
 pub struct ProtectedRegistry {
     key: RegistryKey,
-    index: HashMap<[u8; 32], Vec<(u32, Field)>>,
+    /// Hash → range of `postings`. Keys are already uniformly random (HMAC
+    /// output), so the table hashes them by their first eight bytes.
+    index: HashMap<[u8; 32], (u32, u32), std::hash::BuildHasherDefault<PrefixHasher>>,
+    /// (person, field) pairs, grouped by hash: one flat allocation instead
+    /// of a vector per fact, which fragments the heap at 100,000 people.
+    postings: Vec<(u32, Field)>,
     ids: Vec<String>,
 }
 
@@ -311,17 +329,56 @@ impl ProtectedRegistry {
     pub fn from_facts(key: RegistryKey, facts: impl IntoIterator<Item = HashedFact>) -> Self {
         let mut ids: Vec<String> = Vec::new();
         let mut id_index: HashMap<String, u32> = HashMap::new();
-        let mut index: HashMap<[u8; 32], Vec<(u32, Field)>> = HashMap::new();
+        let mut flat = Vec::new();
         for f in facts {
             let idx = *id_index.entry(f.person_id.clone()).or_insert_with(|| {
                 ids.push(f.person_id.clone());
                 (ids.len() - 1) as u32
             });
-            index.entry(f.hash).or_default().push((idx, f.field));
+            flat.push((f.hash, idx, f.field));
         }
-        ProtectedRegistry { key, index, ids }
+        flat.sort_unstable();
+        flat.dedup();
+        let mut index: HashMap<[u8; 32], (u32, u32), _> = HashMap::default();
+        let mut postings = Vec::with_capacity(flat.len());
+        for (hash, person, field) in flat {
+            let at = postings.len() as u32;
+            let entry = index.entry(hash).or_insert((at, 0));
+            entry.1 += 1;
+            postings.push((person, field));
+        }
+        index.shrink_to_fit();
+        ProtectedRegistry {
+            key,
+            index,
+            postings,
+            ids,
+        }
+    }
+}
+
+/// Hashes a key that is already a cryptographic hash by taking its first
+/// eight bytes.
+#[derive(Default)]
+pub struct PrefixHasher(u64);
+
+impl std::hash::Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.0
     }
 
+    fn write(&mut self, bytes: &[u8]) {
+        // `[u8; 32]` hashes as its bytes (the length prefix of slices is not
+        // written for arrays); fold whatever arrives.
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(buf);
+        }
+    }
+}
+
+impl ProtectedRegistry {
     /// People in the registry.
     pub fn len(&self) -> usize {
         self.ids.len()
@@ -332,24 +389,27 @@ impl ProtectedRegistry {
         self.ids.is_empty()
     }
 
-    /// Bytes held by the index (hashes, ids and table overhead), roughly.
+    /// Bytes held by the hashed facts and ids, roughly.
     pub fn memory_bytes(&self) -> usize {
-        let entries: usize = self
-            .index
-            .values()
-            .map(|v| 32 + 24 + v.capacity() * 8)
-            .sum();
-        entries
-            + self.index.capacity() * 8
+        self.index.capacity() * (32 + 8 + 8)
+            + self.postings.capacity() * std::mem::size_of::<(u32, Field)>()
             + self.ids.iter().map(|s| s.capacity() + 24).sum::<usize>()
     }
 
     fn lookup(&self, field: Field, value: &str, hits: &mut BTreeMap<u32, BTreeSet<Field>>) {
-        if let Some(list) = self.index.get(&self.key.hash(field.label(), value)) {
-            for &(person, f) in list {
-                if f == field {
-                    hits.entry(person).or_default().insert(field);
-                }
+        let Some(&(at, len)) = self.index.get(&self.key.hash(field.label(), value)) else {
+            return;
+        };
+        let list = &self.postings[at as usize..(at + len) as usize];
+        // A partial fact shared by many people (a common first name, a
+        // common street name) identifies nobody: skip it. This also bounds
+        // the cost of a lookup in a large registry.
+        if !field.is_full() && list.len() > PARTIAL_FACT_MAX_PEOPLE {
+            return;
+        }
+        for &(person, f) in list {
+            if f == field {
+                hits.entry(person).or_default().insert(field);
             }
         }
     }
@@ -381,22 +441,25 @@ impl ProtectedRegistry {
         let has_digit = text.bytes().any(|b| b.is_ascii_digit());
         let harm = !detection.labels.is_empty();
         if has_digit || harm {
-            let toks = canonical::tokens(text);
+            let norm = &detection.norm;
+            let toks = canonical::word_slices(norm);
+            let mut buf = String::with_capacity(64);
             if has_digit {
-                for c in canonical::address_candidates(&toks) {
-                    self.lookup(Field::HomeAddress, &c, &mut hits);
-                }
-                for c in canonical::plate_candidates(&toks) {
-                    self.lookup(Field::Plate, &c, &mut hits);
-                }
+                canonical::for_each_address_candidate(&toks, &mut buf, |c| {
+                    self.lookup(Field::HomeAddress, c, &mut hits)
+                });
+                canonical::for_each_plate_candidate(&toks, &mut buf, |c| {
+                    self.lookup(Field::Plate, c, &mut hits)
+                });
             }
             if harm {
-                for c in canonical::street_candidates(&toks) {
-                    self.lookup(Field::HomeStreet, &c, &mut hits);
-                }
-                for t in canonical::name_tokens(text) {
-                    self.lookup(Field::FamilyFirstName, &t, &mut hits);
-                    self.lookup(Field::Surname, &t, &mut hits);
+                canonical::for_each_street_candidate(&toks, &mut buf, |c| {
+                    self.lookup(Field::HomeStreet, c, &mut hits)
+                });
+                for t in canonical::name_slices(norm) {
+                    let t = canonical::expand_nickname_ref(t);
+                    self.lookup(Field::FamilyFirstName, t, &mut hits);
+                    self.lookup(Field::Surname, t, &mut hits);
                 }
             }
         }

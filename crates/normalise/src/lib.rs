@@ -52,6 +52,17 @@ impl View {
         Some((first, reach))
     }
 
+    /// An empty view with room for `bytes` bytes: one allocation per
+    /// vector instead of repeated growth (normalisation runs for every post).
+    fn with_capacity(bytes: usize) -> Self {
+        View {
+            text: String::with_capacity(bytes),
+            source: Vec::with_capacity(bytes),
+            reach: Vec::with_capacity(bytes),
+            split: Vec::with_capacity(bytes),
+        }
+    }
+
     /// Whether the byte at `at` came from a run of split letters, where
     /// word boundaries are unknown (`a m a t a r` may be `a matar`).
     pub fn in_split_run(&self, at: usize) -> bool {
@@ -102,7 +113,7 @@ pub struct NormalisedText {
 pub fn normalise(text: &str) -> NormalisedText {
     let chars = clean_chars(text);
     let joined = join_split_letters(&chars);
-    let mut base = View::default();
+    let mut base = View::with_capacity(joined.len() + 8);
     for unit in &joined {
         base.push_unit(*unit);
     }
@@ -355,7 +366,7 @@ pub fn leet_letter(c: char) -> Option<char> {
 /// numbers stay numbers.
 fn fold_view(units: &[Unit]) -> View {
     let n = units.len();
-    let mut view = View::default();
+    let mut view = View::with_capacity(units.len() + 8);
     let mut scratch: Vec<Unit> = Vec::with_capacity(32);
     let mut i = 0;
     while i < n {

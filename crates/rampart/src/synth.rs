@@ -242,6 +242,38 @@ pub struct BenchReport {
     pub registry: Option<serde_json::Value>,
 }
 
+/// Compares two scanners on the same stream, alternating 20,000-post
+/// chunks between them so that drift in the machine's speed affects both
+/// alike. Returns the posts per second of each.
+pub fn compare(a: &Scanner, b: &Scanner, posts: usize, seed: u64) -> io::Result<(f64, f64)> {
+    let mut stream = Stream::new(seed);
+    let mut remaining = posts;
+    let (mut ta, mut tb) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    let mut chunk = Vec::with_capacity(8 << 20);
+    while remaining > 0 {
+        let n = remaining.min(20_000);
+        chunk.clear();
+        for p in stream.by_ref().take(n) {
+            chunk.extend_from_slice(p.to_json().as_bytes());
+            chunk.push(b'\n');
+        }
+        remaining -= n;
+        for (scanner, total) in [(a, &mut ta), (b, &mut tb)] {
+            let summary = scan_stream(
+                scanner,
+                &chunk[..],
+                1 << 20,
+                &mut io::sink(),
+                &mut Vec::new(),
+                |_| {},
+            )?;
+            *total += summary.elapsed;
+        }
+    }
+    let rate = |t: std::time::Duration| (posts as f64 / t.as_secs_f64().max(1e-9)).round();
+    Ok((rate(ta), rate(tb)))
+}
+
 /// Runs the benchmark: streams `posts` synthetic posts through the whole
 /// scan path on one thread, then times each stage on a sample.
 pub fn run_bench(scanner: &Scanner, posts: usize, seed: u64) -> io::Result<BenchReport> {

@@ -234,14 +234,16 @@ pub fn for_each_address_candidate<T: AsRef<str>>(
                 f(buf);
             }
         }
+        // A number after its street ("Calle Roble 45") follows at most two
+        // street words.
         let before: Vec<&str> = toks[..i]
             .iter()
             .rev()
-            .take(6)
+            .take(5)
             .map(AsRef::as_ref)
             .take_while(|w| !is_house_number(w))
             .filter(|w| is_core_word(w))
-            .take(3)
+            .take(2)
             .collect();
         for k in 1..=before.len() {
             buf.clear();
@@ -255,7 +257,7 @@ pub fn for_each_address_candidate<T: AsRef<str>>(
     }
 }
 
-/// Candidate street names (1 to 3 consecutive core words) for partial
+/// Candidate street names (1 or 2 consecutive core words) for partial
 /// matches.
 pub fn street_candidates<T: AsRef<str>>(toks: &[T]) -> Vec<String> {
     let mut out = Vec::new();
@@ -271,7 +273,7 @@ pub fn for_each_street_candidate<T: AsRef<str>>(
 ) {
     for i in 0..toks.len() {
         buf.clear();
-        for w in toks[i..].iter().take(3).map(AsRef::as_ref) {
+        for w in toks[i..].iter().take(2).map(AsRef::as_ref) {
             if !(is_core_word(w) && w.len() > 2) {
                 break;
             }
@@ -332,11 +334,68 @@ pub fn for_each_plate_candidate<T: AsRef<str>>(
             if buf.len() > 8 {
                 break;
             }
-            if buf.len() >= 5 && digit {
+            // Plates mix letters and digits; all-digit windows are numbers.
+            if buf.len() >= 5 && digit && buf.bytes().any(|b| b.is_ascii_alphabetic()) {
                 f(buf);
             }
         }
     }
+}
+
+/// Name words of the folded view that were written capitalised in the
+/// original text (names and street names are): the only words worth a
+/// partial lookup.
+pub fn capitalised_name_words<'a>(
+    text: &str,
+    n: &'a rampart_normalise::NormalisedText,
+) -> Vec<&'a str> {
+    let caps: Vec<bool> = text.chars().map(char::is_uppercase).collect();
+    let folded = n.folded.as_str();
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in folded
+        .char_indices()
+        .chain(std::iter::once((folded.len(), ' ')))
+    {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let upper = n
+                    .folded
+                    .source_of(s)
+                    .and_then(|at| caps.get(at).copied())
+                    .unwrap_or(false);
+                if upper && i - s > 1 {
+                    out.push(&folded[s..i]);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Word tokens of the base view with the original character index each
+/// starts at.
+pub fn word_slices_at(n: &rampart_normalise::NormalisedText) -> Vec<(&str, usize)> {
+    let base = n.base.as_str();
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in base
+        .char_indices()
+        .chain(std::iter::once((base.len(), ' ')))
+    {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((&base[s..i], n.base.source_of(s).unwrap_or(0)));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Word tokens of a normalised text's base view, borrowed.

@@ -216,8 +216,9 @@ impl Field {
             Field::Phone => "phone",
             Field::Plate => "plate",
             Field::Email => "email",
-            Field::FamilyFirstName => "family_first",
-            Field::Surname => "surname",
+            // One label for both, so a word of a post is hashed once and the
+            // posting says which it is.
+            Field::FamilyFirstName | Field::Surname => "name_word",
         }
     }
 
@@ -408,8 +409,8 @@ impl ProtectedRegistry {
             return;
         }
         for &(person, f) in list {
-            if f == field {
-                hits.entry(person).or_default().insert(field);
+            if f == field || (field == Field::Surname && f == Field::FamilyFirstName) {
+                hits.entry(person).or_default().insert(f);
             }
         }
     }
@@ -440,27 +441,59 @@ impl ProtectedRegistry {
         }
         let has_digit = text.bytes().any(|b| b.is_ascii_digit());
         let harm = !detection.labels.is_empty();
-        if has_digit || harm {
-            let norm = &detection.norm;
-            let toks = canonical::word_slices(norm);
-            let mut buf = String::with_capacity(64);
-            if has_digit {
+        let has = |k: EntityKind| detection.entities.iter().any(|e| e.kind == k);
+        // Addresses and plates are looked for where the extractors saw one,
+        // or where the post carries harm (where a leak matters most and may
+        // be written in a form no extractor knows).
+        let want_address =
+            has_digit && (harm || has(EntityKind::Address) || has(EntityKind::StreetOnly));
+        let want_plate = has_digit && (harm || has(EntityKind::Plate));
+        let norm = &detection.norm;
+        let mut buf = String::with_capacity(64);
+        if want_address || want_plate {
+            // Numbers that are part of a phone, an amount or a time are not
+            // house numbers or plates: leave them out, which also keeps the
+            // number of hashes per post small.
+            let taken: Vec<(usize, usize)> = detection
+                .entities
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.kind,
+                        EntityKind::Phone
+                            | EntityKind::Money
+                            | EntityKind::Time
+                            | EntityKind::Email
+                    )
+                })
+                .map(|e| (e.start, e.end))
+                .collect();
+            let toks: Vec<&str> = canonical::word_slices_at(norm)
+                .into_iter()
+                .filter(|(_, at)| !taken.iter().any(|&(s, e)| *at >= s && *at < e))
+                .map(|(w, _)| w)
+                .collect();
+            if want_address {
                 canonical::for_each_address_candidate(&toks, &mut buf, |c| {
                     self.lookup(Field::HomeAddress, c, &mut hits)
                 });
+            }
+            if want_plate {
                 canonical::for_each_plate_candidate(&toks, &mut buf, |c| {
                     self.lookup(Field::Plate, c, &mut hits)
                 });
             }
-            if harm {
-                canonical::for_each_street_candidate(&toks, &mut buf, |c| {
-                    self.lookup(Field::HomeStreet, c, &mut hits)
-                });
-                for t in canonical::name_slices(norm) {
-                    let t = canonical::expand_nickname_ref(t);
-                    self.lookup(Field::FamilyFirstName, t, &mut hits);
-                    self.lookup(Field::Surname, t, &mut hits);
-                }
+        }
+        if harm {
+            // Partial facts are looked up only for words written with a
+            // capital (names, street names): a handful per post.
+            let words = canonical::capitalised_name_words(text, norm);
+            canonical::for_each_street_candidate(&words, &mut buf, |c| {
+                self.lookup(Field::HomeStreet, c, &mut hits)
+            });
+            for &t in &words {
+                // One hash finds first names and surnames alike.
+                self.lookup(Field::Surname, canonical::expand_nickname_ref(t), &mut hits);
             }
         }
         let mut out = Vec::new();

@@ -27,6 +27,54 @@ enum Command {
     Bench(BenchArgs),
     /// Show how one text is normalised and which signals fire (for rule authors).
     Explain(ExplainArgs),
+    /// Manage the protected-person registry (keyed hashes only).
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+#[derive(Subcommand)]
+enum RegistryCommand {
+    /// Import people (contract section 4): identifiers are hashed with the
+    /// registry key and only the hashes are stored.
+    Import {
+        /// The store (a SQLite file path).
+        #[arg(long)]
+        db: String,
+        /// File holding the registry key (mode 0600); default: $RAMPART_REGISTRY_KEY.
+        #[arg(long, value_name = "PATH")]
+        key_file: Option<PathBuf>,
+        /// The persons file.
+        persons: PathBuf,
+    },
+    /// List registered people: ids and which fields each has, never values.
+    List {
+        /// The store.
+        #[arg(long)]
+        db: String,
+    },
+    /// Remove a person and all their hashes.
+    Remove {
+        /// The store.
+        #[arg(long)]
+        db: String,
+        /// The person's id.
+        id: String,
+    },
+    /// Re-hash the whole registry with a new key; the old key stops matching.
+    /// The store keeps no plaintext, so the persons file must be given again.
+    RotateKey {
+        /// The store.
+        #[arg(long)]
+        db: String,
+        /// File holding the current key; default: $RAMPART_REGISTRY_KEY.
+        #[arg(long, value_name = "PATH")]
+        key_file: Option<PathBuf>,
+        /// File holding the new key (mode 0600).
+        #[arg(long, value_name = "PATH")]
+        new_key_file: PathBuf,
+        /// The persons file (every registered person must be in it).
+        persons: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -59,6 +107,9 @@ struct ScanArgs {
     /// File holding the registry key (mode 0600); default: $RAMPART_REGISTRY_KEY.
     #[arg(long, value_name = "PATH")]
     key_file: Option<PathBuf>,
+    /// The stored registry (a store made by `rampart registry import`).
+    #[arg(long, value_name = "DB", conflicts_with = "protected")]
+    registry: Option<String>,
 }
 
 #[derive(Args)]
@@ -107,6 +158,7 @@ fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan(args),
         Command::Bench(args) => bench(args),
         Command::Explain(args) => explain(args),
+        Command::Registry(cmd) => registry(cmd),
     }
 }
 
@@ -124,6 +176,17 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         let key = rampart_registry::RegistryKey::load(args.key_file.as_deref())?;
         let people = rampart_registry::read_persons(path)?;
         scanner = scanner.with_registry(rampart_registry::ProtectedRegistry::build(key, &people));
+    }
+    if let Some(db) = &args.registry {
+        let key = rampart_registry::RegistryKey::load(args.key_file.as_deref())?;
+        let facts = runtime()?.block_on(async {
+            let store = rampart_store::Store::open(db).await?;
+            let facts = store.load_facts(&key).await;
+            store.close().await;
+            facts
+        })?;
+        scanner =
+            scanner.with_registry(rampart_registry::ProtectedRegistry::from_facts(key, facts));
     }
     let (input, size): (Box<dyn Read>, Option<u64>) = if args.input == "-" {
         (Box::new(io::stdin().lock()), None)
@@ -235,4 +298,62 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let v = rampart_decide::Verdict::new("explain", d, Vec::new(), scanner.policy());
     println!("action  {}", v.action.as_str());
     Ok(ExitCode::SUCCESS)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn registry(cmd: RegistryCommand) -> anyhow::Result<ExitCode> {
+    use rampart_registry::{read_persons, RegistryKey};
+    use rampart_store::Store;
+    let rt = runtime()?;
+    rt.block_on(async {
+        match cmd {
+            RegistryCommand::Import {
+                db,
+                key_file,
+                persons,
+            } => {
+                let key = RegistryKey::load(key_file.as_deref())?;
+                let people = read_persons(&persons)?;
+                let store = Store::open(&db).await?;
+                let n = store.import_people(&key, &people).await?;
+                store.close().await;
+                eprintln!("imported {n} people into {db} (hashes only)");
+            }
+            RegistryCommand::List { db } => {
+                let store = Store::open(&db).await?;
+                for p in store.list_people().await? {
+                    let fields: Vec<String> =
+                        p.fields.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                    println!("{}\t{}\t{}", p.person_id, fields.join(","), p.added_at);
+                }
+                store.close().await;
+            }
+            RegistryCommand::Remove { db, id } => {
+                let store = Store::open(&db).await?;
+                store.remove_person(&id).await?;
+                store.close().await;
+                eprintln!("removed {id}");
+            }
+            RegistryCommand::RotateKey {
+                db,
+                key_file,
+                new_key_file,
+                persons,
+            } => {
+                let old = RegistryKey::load(key_file.as_deref())?;
+                let new = RegistryKey::from_file(&new_key_file)?;
+                let people = read_persons(&persons)?;
+                let store = Store::open(&db).await?;
+                let n = store.rotate_key(&old, &new, &people).await?;
+                store.close().await;
+                eprintln!("re-hashed {n} people with the new key; the old key no longer matches");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }

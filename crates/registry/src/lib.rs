@@ -129,6 +129,12 @@ impl RegistryKey {
         Self::new(trimmed.to_vec())
     }
 
+    /// A fingerprint that identifies the key without revealing it: the HMAC
+    /// of a fixed label. Stored beside the hashes so a wrong key is refused.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.hash("rampart-key-check", "v1")
+    }
+
     /// HMAC-SHA256 of a canonical value, domain-separated by field.
     pub fn hash(&self, field: &str, value: &str) -> [u8; 32] {
         let mut mac = self.prepared.clone();
@@ -163,6 +169,24 @@ pub struct PersonRecord {
     /// Family members' names.
     #[serde(default)]
     pub family_names: Vec<String>,
+}
+
+impl PersonRecord {
+    /// Which fields the person registered, with how many values each
+    /// (never the values): what `registry list` shows.
+    pub fn field_counts(&self) -> BTreeMap<&'static str, usize> {
+        [
+            ("names", self.names.len()),
+            ("home_addresses", self.home_addresses.len()),
+            ("phones", self.phones.len()),
+            ("plates", self.plates.len()),
+            ("emails", self.emails.len()),
+            ("family_names", self.family_names.len()),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
 }
 
 /// Reads a persons file (contract section 4).
@@ -220,6 +244,35 @@ impl Field {
             // posting says which it is.
             Field::FamilyFirstName | Field::Surname => "name_word",
         }
+    }
+
+    /// Every field.
+    pub const ALL: [Field; 7] = [
+        Field::HomeAddress,
+        Field::HomeStreet,
+        Field::Phone,
+        Field::Plate,
+        Field::Email,
+        Field::FamilyFirstName,
+        Field::Surname,
+    ];
+
+    /// Stable name, as stored.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::HomeAddress => "home_address",
+            Field::HomeStreet => "home_street",
+            Field::Phone => "phone",
+            Field::Plate => "plate",
+            Field::Email => "email",
+            Field::FamilyFirstName => "family_first_name",
+            Field::Surname => "surname",
+        }
+    }
+
+    /// The field a stored name stands for.
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == name)
     }
 
     /// A full identifier (an exposure by itself).

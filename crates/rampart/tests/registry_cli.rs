@@ -167,28 +167,8 @@ fn rotation_through_the_cli_retires_the_old_key() {
 
     let new_key = dir.path().join("new.key");
     std::fs::write(&new_key, "a-brand-new-key-0123456789abcdef\n").unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&new_key, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let out = rampart(
-            &[
-                "registry",
-                "rotate-key",
-                "--db",
-                db,
-                "--new-key-file",
-                new_key.to_str().unwrap(),
-                persons,
-            ],
-            Some(KEY),
-        );
-        assert_eq!(out.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("0600"));
-        std::fs::set_permissions(&new_key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let out = rampart(
-        &[
+    let rotate = || {
+        let args = [
             "registry",
             "rotate-key",
             "--db",
@@ -196,9 +176,19 @@ fn rotation_through_the_cli_retires_the_old_key() {
             "--new-key-file",
             new_key.to_str().unwrap(),
             persons,
-        ],
-        Some(KEY),
-    );
+        ];
+        rampart(&args, Some(KEY))
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&new_key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = rotate();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("0600"));
+        std::fs::set_permissions(&new_key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = rotate();
     assert!(
         out.status.success(),
         "{}",

@@ -235,14 +235,10 @@ impl Field {
     /// Domain-separation label for hashing.
     pub fn label(self) -> &'static str {
         match self {
-            Field::HomeAddress => "home_address",
-            Field::HomeStreet => "home_street",
-            Field::Phone => "phone",
-            Field::Plate => "plate",
-            Field::Email => "email",
             // One label for both, so a word of a post is hashed once and the
             // posting says which it is.
             Field::FamilyFirstName | Field::Surname => "name_word",
+            other => other.name(),
         }
     }
 

@@ -342,17 +342,34 @@ pub fn for_each_plate_candidate<T: AsRef<str>>(
     }
 }
 
-/// Name words of the folded view that were written capitalised in the
-/// original text (names and street names are): the only words worth a
-/// partial lookup.
-pub fn capitalised_name_words<'a>(
+/// Words after which a capitalised word may be a street name
+/// ("on Larkspur", "where Larkspur is", "en Roble", "off Cerro Alto").
+const STREET_CUES: &[&str] = &[
+    "on", "off", "at", "near", "where", "to", "from", "lives", "live", "en", "por", "calle",
+    "vive", "rumbo", "hacia", "sobre",
+];
+
+/// Capitalised words of a post (names and street names are written with a
+/// capital), from the folded view, each with whether it follows a street
+/// cue word. These are the only words worth a partial lookup.
+pub fn capitalised_words<'a>(
     text: &str,
     n: &'a rampart_normalise::NormalisedText,
-) -> Vec<&'a str> {
-    let caps: Vec<bool> = text.chars().map(char::is_uppercase).collect();
+) -> Vec<(&'a str, bool)> {
+    // Character indices of the capital letters: a handful per post.
+    let caps: Vec<usize> = text
+        .chars()
+        .enumerate()
+        .filter(|(_, c)| c.is_uppercase())
+        .map(|(i, _)| i)
+        .collect();
+    if caps.is_empty() {
+        return Vec::new();
+    }
     let folded = n.folded.as_str();
     let mut out = Vec::new();
     let mut start = None;
+    let mut previous = "";
     for (i, c) in folded
         .char_indices()
         .chain(std::iter::once((folded.len(), ' ')))
@@ -360,20 +377,52 @@ pub fn capitalised_name_words<'a>(
         match (c.is_alphanumeric(), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
+                let word = &folded[s..i];
                 let upper = n
                     .folded
                     .source_of(s)
-                    .and_then(|at| caps.get(at).copied())
-                    .unwrap_or(false);
-                if upper && i - s > 1 {
-                    out.push(&folded[s..i]);
+                    .is_some_and(|at| caps.binary_search(&at).is_ok());
+                if upper && word.len() > 1 {
+                    out.push((word, STREET_CUES.contains(&previous)));
                 }
+                previous = word;
                 start = None;
             }
             _ => {}
         }
     }
     out
+}
+
+/// The capitalised words of a post (see [`capitalised_words`]).
+pub fn capitalised_name_words<'a>(
+    text: &str,
+    n: &'a rampart_normalise::NormalisedText,
+) -> Vec<&'a str> {
+    capitalised_words(text, n)
+        .into_iter()
+        .map(|(w, _)| w)
+        .collect()
+}
+
+/// Street-name candidates among the capitalised words: one or two words
+/// starting right after a street cue.
+pub fn for_each_cued_street(words: &[(&str, bool)], buf: &mut String, mut f: impl FnMut(&str)) {
+    for (i, &(w, cued)) in words.iter().enumerate() {
+        if !cued || !is_core_word(w) {
+            continue;
+        }
+        buf.clear();
+        buf.push_str(w);
+        f(buf);
+        if let Some(&(next, false)) = words.get(i + 1) {
+            if is_core_word(next) {
+                buf.push(' ');
+                buf.push_str(next);
+                f(buf);
+            }
+        }
+    }
 }
 
 /// Word tokens of the base view with the original character index each
@@ -425,23 +474,27 @@ pub fn expand_nickname_ref(folded: &str) -> &str {
         .unwrap_or(folded)
 }
 
-/// All E.164 readings of a phone number: a ten-digit number may be US or
-/// Mexican, so both are returned.
-pub fn phone_keys(raw: &str) -> Vec<String> {
+/// The key of a US or Mexican phone number: its ten-digit national
+/// number, however it is written (`(312) 555-0147`, `+1 312 555 0147`,
+/// `+52 33 5555 0142`, `33 5555 0142`). Ten bare digits may be a US or a
+/// Mexican number; keying both countries by the national number makes one
+/// lookup serve both readings (a US and a Mexican number with the same ten
+/// digits would collide: matching errs towards alerting). `None` when it is
+/// not a possible US or Mexican number.
+pub fn phone_key(raw: &str) -> Option<String> {
     let plus = raw.trim_start().starts_with('+');
     let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
-    if plus {
-        return match phonenumber::parse(None, format!("+{digits}")) {
-            Ok(p) => vec![p.format().mode(phonenumber::Mode::E164).to_string()],
-            Err(_) => Vec::new(),
-        };
+    let national = match (plus, digits.len()) {
+        (_, 11) if digits.starts_with('1') => &digits[1..],
+        (_, 12) if digits.starts_with("52") => &digits[2..],
+        (false, 10) => &digits[..],
+        _ => return None,
+    };
+    // NANP area codes and Mexican numbers never start with 0 or 1.
+    if national.starts_with('0') || (national.starts_with('1') && !plus) {
+        return None;
     }
-    match digits.len() {
-        10 => vec![format!("+1{digits}"), format!("+52{digits}")],
-        11 if digits.starts_with('1') => vec![format!("+{digits}")],
-        12 if digits.starts_with("52") => vec![format!("+{digits}")],
-        _ => Vec::new(),
-    }
+    Some(national.to_string())
 }
 
 /// An e-mail, lower-cased, with `[at]`/`arroba` and `[dot]`/`punto` forms
@@ -505,13 +558,19 @@ mod tests {
     }
 
     #[test]
-    fn phones_have_every_reading() {
-        assert_eq!(
-            phone_keys("(312) 555-0147"),
-            vec!["+13125550147", "+523125550147"]
-        );
-        assert_eq!(phone_keys("+52 33 5555 0142"), vec!["+523355550142"]);
-        assert!(phone_keys("55-5555-0123").contains(&"+525555550123".to_string()));
+    fn phones_key_by_national_number() {
+        for raw in [
+            "(312) 555-0147",
+            "312.555.0147",
+            "+1 312 555 0147",
+            "1-312-555-0147",
+        ] {
+            assert_eq!(phone_key(raw).as_deref(), Some("3125550147"), "{raw}");
+        }
+        assert_eq!(phone_key("+52 33 5555 0142").as_deref(), Some("3355550142"));
+        assert_eq!(phone_key("33 5555 0142").as_deref(), Some("3355550142"));
+        assert_eq!(phone_key("55-5555-0123").as_deref(), Some("5555550123"));
+        assert_eq!(phone_key("12345"), None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use hmac::{Hmac, Mac};
-use rampart_detect::{Detection, EntityKind};
+use rampart_detect::{Category, Detection, EntityKind};
 use serde::Deserialize;
 use sha2::Sha256;
 
@@ -307,9 +307,7 @@ pub fn hash_person(key: &RegistryKey, p: &PersonRecord) -> Vec<HashedFact> {
         }
     }
     for ph in &p.phones {
-        // A registered number's own reading: written with +52 or +1 it is
-        // unambiguous; ten bare digits are taken as both readings.
-        for k in canonical::phone_keys(ph) {
+        if let Some(k) = canonical::phone_key(ph) {
             add(Field::Phone, k);
         }
     }
@@ -475,12 +473,8 @@ impl ProtectedRegistry {
         for e in &detection.entities {
             match e.kind {
                 EntityKind::Phone => {
-                    let span = rampart_normalise::char_slice(text, e.start, e.end);
-                    let mut keys = canonical::phone_keys(span);
-                    if keys.is_empty() {
-                        keys.push(e.value.clone());
-                    }
-                    for k in keys {
+                    // The extractor's E.164 value reads spelled-out digits too.
+                    if let Some(k) = canonical::phone_key(&e.value) {
                         self.lookup(Field::Phone, &k, &mut hits);
                     }
                 }
@@ -533,14 +527,22 @@ impl ProtectedRegistry {
                 });
             }
         }
-        if harm {
-            // Partial facts are looked up only for words written with a
-            // capital (names, street names): a handful per post.
-            let words = canonical::capitalised_name_words(text, norm);
-            canonical::for_each_street_candidate(&words, &mut buf, |c| {
+        // Partial facts (a street, a family member's name) are exposure only
+        // in a post that exposes someone: one with doxxing or surveillance
+        // findings. They are looked up only for words written with a
+        // capital (names, street names): a handful per post.
+        let exposing = detection.labels.iter().any(|l| {
+            matches!(
+                l.category,
+                Category::Doxxing | Category::TargetedSurveillance
+            )
+        });
+        if exposing {
+            let words = canonical::capitalised_words(text, norm);
+            canonical::for_each_cued_street(&words, &mut buf, |c| {
                 self.lookup(Field::HomeStreet, c, &mut hits)
             });
-            for &t in &words {
+            for &(t, _) in &words {
                 // One hash finds first names and surnames alike.
                 self.lookup(Field::Surname, canonical::expand_nickname_ref(t), &mut hits);
             }

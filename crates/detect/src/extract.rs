@@ -90,7 +90,7 @@ pattern!(
 );
 pattern!(
     number_first_es,
-    r"(?-u:\b)vive en el\s+\d{1,6}\s+(?:de\s+)?(?:la|el)?\s*[a-z]+"
+    r"(?-u:\b)vive en el\s+\d{1,6}(?:[,\s]+(?:de\s+)?(?:la|el)?\s*[a-z]+)?"
 );
 pattern!(
     reversed_address,

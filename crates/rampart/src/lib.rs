@@ -35,7 +35,25 @@ impl Scanner {
     /// The verdict for one post. Only the post's `text` is scanned (media
     /// OCR text is not yet read).
     pub fn verdict(&self, post: &Post) -> Verdict {
+        self.verdict_and_entities(post).0
+    }
+
+    /// The verdict and the entities extracted from the post (which the
+    /// campaign detector links on).
+    pub fn verdict_and_entities(&self, post: &Post) -> (Verdict, Vec<rampart_detect::Entity>) {
+        let (v, e, _) = self.verdict_entities_signal(post);
+        (v, e)
+    }
+
+    /// The verdict, the entities, and whether an allowed post still carried
+    /// a weak harm signal without lawful context (it may join a campaign).
+    pub fn verdict_entities_signal(
+        &self,
+        post: &Post,
+    ) -> (Verdict, Vec<rampart_detect::Entity>, bool) {
         let detection = self.detector.detect(&post.text);
+        let s = &detection.signals;
+        let weak = !detection.labels.is_empty() && s.lawful_context < 0.5;
         let protected = match &self.registry {
             Some(r) => r
                 .matches(&post.text, &detection)
@@ -48,7 +66,30 @@ impl Scanner {
                 .collect(),
             None => Vec::new(),
         };
-        Verdict::new(&post.id, detection, protected, &self.policy)
+        let entities = if detection.labels.is_empty() {
+            Vec::new()
+        } else {
+            detection.entities.clone()
+        };
+        (
+            Verdict::new(&post.id, detection, protected, &self.policy),
+            entities,
+            weak,
+        )
+    }
+
+    /// A campaign detector whose stop words are the lexicons' entries (role
+    /// words, agencies, verbs never identify a target).
+    pub fn campaign_detector(&self) -> rampart_campaign::CampaignDetector {
+        let stop = self
+            .detector
+            .lexicon()
+            .entries()
+            .iter()
+            .map(|e| e.term.trim_end_matches('*'))
+            .filter(|t| !t.contains(' '))
+            .map(rampart_normalise::fold_term);
+        rampart_campaign::CampaignDetector::new(rampart_campaign::CampaignConfig::default(), stop)
     }
 
     /// Adds a protected-person registry: verdicts then name the people a
@@ -82,6 +123,8 @@ pub struct Summary {
     pub actions: BTreeMap<&'static str, u64>,
     /// Non-allowed verdicts per category.
     pub categories: BTreeMap<&'static str, u64>,
+    /// Campaign records written (new campaigns and growth updates).
+    pub campaign_updates: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -101,6 +144,7 @@ impl Summary {
             "blank_lines": self.blank_lines,
             "actions": self.actions,
             "categories": self.categories,
+            "campaign_updates": self.campaign_updates,
             "seconds": self.elapsed.as_secs_f64(),
             "posts_per_second": self.posts_per_second().round(),
         })
@@ -125,10 +169,38 @@ pub fn scan_stream<R: BufRead, W: Write, E: Write>(
     }
     let mut reader = JsonlReader::with_limit(input, max_line_bytes);
     let mut line_buf = Vec::with_capacity(512);
+    let mut campaigns = scanner.campaign_detector();
     for record in reader.by_ref() {
         match record? {
             Record::Post(_, post) => {
-                let verdict = scanner.verdict(&post);
+                let (mut verdict, entities, weak) = scanner.verdict_entities_signal(&post);
+                let facts = rampart_campaign::PostFacts {
+                    id: &post.id,
+                    author: &post.author,
+                    created_at: post.created_at,
+                    group: post.group.as_deref(),
+                    reply_to: post.reply_to.as_deref(),
+                    text: &post.text,
+                    entities: &entities,
+                    harmful: verdict.action != Action::Allow,
+                    weak_signal: weak,
+                    categories: verdict.labels.iter().map(|l| l.category.as_str()).collect(),
+                    protected: verdict
+                        .protected_match
+                        .iter()
+                        .map(|m| m.person_id.clone())
+                        .collect(),
+                    bounty: verdict
+                        .labels
+                        .iter()
+                        .any(|l| l.category == rampart_detect::Category::Bounty),
+                };
+                let campaign = campaigns.observe(&facts);
+                if campaign.is_some() && verdict.action == Action::Allow {
+                    // A weak post inside a harmful campaign gets a look.
+                    verdict.action = Action::Review;
+                    verdict.rules.push("campaign.member".into());
+                }
                 summary.posts += 1;
                 *summary.actions.entry(verdict.action.as_str()).or_default() += 1;
                 for l in &verdict.labels {
@@ -138,6 +210,13 @@ pub fn scan_stream<R: BufRead, W: Write, E: Write>(
                 serde_json::to_writer(&mut line_buf, &verdict).map_err(io::Error::other)?;
                 line_buf.push(b'\n');
                 out.write_all(&line_buf)?;
+                if let Some(c) = campaign {
+                    summary.campaign_updates += 1;
+                    line_buf.clear();
+                    serde_json::to_writer(&mut line_buf, &c).map_err(io::Error::other)?;
+                    line_buf.push(b'\n');
+                    out.write_all(&line_buf)?;
+                }
             }
             Record::Error(err) => {
                 summary.bad_lines += 1;
@@ -147,6 +226,13 @@ pub fn scan_stream<R: BufRead, W: Write, E: Write>(
         if (summary.posts + summary.bad_lines) % 4096 == 0 {
             on_progress(summary.posts + summary.bad_lines);
         }
+    }
+    for c in campaigns.flush() {
+        summary.campaign_updates += 1;
+        line_buf.clear();
+        serde_json::to_writer(&mut line_buf, &c).map_err(io::Error::other)?;
+        line_buf.push(b'\n');
+        out.write_all(&line_buf)?;
     }
     summary.blank_lines = reader.blank_lines();
     out.flush()?;

@@ -118,3 +118,71 @@ fn dev_set_protected_leaks_are_found_without_false_matches() {
         "{m}"
     );
 }
+
+/// Best Jaccard of each marked harmful campaign against the reported ones,
+/// and how many posts of lawful coordinated clusters landed in a campaign.
+fn campaign_scores(scan_stdout: &str) -> (Vec<(String, f64)>, usize) {
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    let dev = std::fs::read_to_string(shared().join("eval/dev_posts.jsonl")).unwrap();
+    let mut gold: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut lawful: BTreeSet<String> = BTreeSet::new();
+    for line in dev.lines().filter(|l| !l.trim().is_empty()) {
+        let g: serde_json::Value = serde_json::from_str(line).unwrap();
+        let id = g["id"].as_str().unwrap().to_string();
+        if let Some(c) = g["campaign"].as_str() {
+            gold.entry(c.to_string()).or_default().insert(id.clone());
+        }
+        if g["campaign_lawful"].is_string() {
+            lawful.insert(id);
+        }
+    }
+    // Later records of a campaign supersede earlier ones.
+    let mut reported: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for line in scan_stdout.lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        if r["kind"] == "campaign" {
+            let members = r["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap().to_string())
+                .collect();
+            reported.insert(r["id"].as_str().unwrap().to_string(), members);
+        }
+    }
+    let scores = gold
+        .iter()
+        .map(|(c, members)| {
+            let best = reported
+                .values()
+                .map(|p| members.intersection(p).count() as f64 / members.union(p).count() as f64)
+                .fold(0.0, f64::max);
+            (c.clone(), best)
+        })
+        .collect();
+    let in_campaigns: BTreeSet<&String> = reported.values().flatten().collect();
+    (
+        scores,
+        lawful.iter().filter(|id| in_campaigns.contains(id)).count(),
+    )
+}
+
+#[test]
+fn dev_set_campaigns_are_found_and_lawful_clusters_stay_out() {
+    let dev = shared().join("eval/dev_posts.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .arg("scan")
+        .arg(&dev)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (scores, lawful_in) = campaign_scores(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(scores.len(), 8);
+    for (c, j) in &scores {
+        assert!(*j >= 0.85, "campaign {c}: best Jaccard {j:.3} ({scores:?})");
+    }
+    assert_eq!(
+        lawful_in, 0,
+        "posts of lawful coordinated clusters reported in a campaign"
+    );
+}

@@ -83,9 +83,18 @@ fn joinable(gap: &str) -> bool {
             .all(|c| matches!(c, ' ' | '.' | ',' | '-' | '!' | '\n' | 'y'))
 }
 
+/// Multipliers an amount in words must contain; a text with none of them
+/// has no amount in words, which spares tokenising most posts.
+const MULTIPLIERS: [&str; 8] = [
+    "hundred", "thousand", "grand", "million", "mil", "cien", "millon", "ientos",
+];
+
 /// Amounts written in words that contain a multiplier (hundred, thousand,
 /// mil, grand, million): byte ranges in `base`.
 pub fn money_words(base: &str) -> Vec<(usize, usize)> {
+    if !MULTIPLIERS.iter().any(|m| base.contains(m)) {
+        return Vec::new();
+    }
     let ws = words(base);
     let mut out = Vec::new();
     let mut i = 0;
@@ -136,6 +145,15 @@ pub fn money_words(base: &str) -> Vec<(usize, usize)> {
 
 /// Runs of at least seven spelled single digits: a phone number in words.
 pub fn spelled_phone(base: &str) -> Vec<(usize, usize)> {
+    // Seven digit words make at least 20 bytes, and contain a digit word:
+    // skip the texts that cannot hold one without tokenising them.
+    const DIGIT_WORDS: [&str; 20] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "cero",
+        "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
+    ];
+    if base.len() < 20 || !DIGIT_WORDS.iter().any(|d| base.contains(d)) {
+        return Vec::new();
+    }
     let ws = words(base);
     let mut out = Vec::new();
     let mut i = 0;

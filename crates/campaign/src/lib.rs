@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, FixedOffset};
 use rampart_detect::{Entity, EntityKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Tuning of the detector.
 #[derive(Debug, Clone)]
@@ -26,6 +26,8 @@ pub struct CampaignConfig {
     pub min_posts: usize,
     /// Smallest campaign, in accounts.
     pub min_accounts: usize,
+    /// How late (in event time) a post may arrive and still link.
+    pub lateness: Duration,
 }
 
 impl Default for CampaignConfig {
@@ -34,6 +36,7 @@ impl Default for CampaignConfig {
             window: Duration::hours(3),
             min_posts: 3,
             min_accounts: 2,
+            lateness: Duration::minutes(30),
         }
     }
 }
@@ -78,7 +81,7 @@ pub struct Campaign {
     /// The target: a protected person id, or the name most members share.
     pub target: String,
     /// Categories found across members.
-    pub labels: Vec<&'static str>,
+    pub labels: Vec<String>,
     /// Member post ids, in arrival order.
     pub members: Vec<String>,
     /// Accounts that posted members.
@@ -95,40 +98,70 @@ pub struct Campaign {
 
 /// A linked set of posts, with what is needed to decide cheaply whether to
 /// report it.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Component {
     members: Vec<usize>,
     accounts: HashSet<String>,
     /// Size when last reported (0: never).
     reported_size: usize,
+    /// Latest member time: once older than the window, it cannot grow.
+    last_at: Option<DateTime<FixedOffset>>,
 }
 
+#[derive(Serialize, Deserialize)]
 struct Member {
     id: String,
     author: String,
     at: DateTime<FixedOffset>,
     group: Option<String>,
-    categories: Vec<&'static str>,
+    categories: Vec<String>,
     protected: Vec<String>,
     bounty: bool,
     names: Vec<String>,
+}
+
+impl Member {
+    fn tombstone(at: DateTime<FixedOffset>) -> Self {
+        Member {
+            id: String::new(),
+            author: String::new(),
+            at,
+            group: None,
+            categories: Vec::new(),
+            protected: Vec::new(),
+            bounty: false,
+            names: Vec::new(),
+        }
+    }
+}
+
+/// How often (in observed posts) old state is evicted.
+const EVICT_EVERY: u64 = 1024;
+
+/// Everything the detector remembers: what a checkpoint holds.
+#[derive(Default, Serialize, Deserialize)]
+struct State {
+    members: Vec<Member>,
+    parent: Vec<usize>,
+    keys: HashMap<String, (usize, DateTime<FixedOffset>)>,
+    by_post: HashMap<String, usize>,
+    components: HashMap<usize, Component>,
+    reported: HashMap<usize, String>,
+    next_id: usize,
+    watermark: Option<DateTime<FixedOffset>>,
+    observed: u64,
 }
 
 /// The streaming detector.
 pub struct CampaignDetector {
     config: CampaignConfig,
     stop_words: HashSet<String>,
-    members: Vec<Member>,
-    parent: Vec<usize>,
-    /// Link key → (last member holding it, its time).
-    keys: HashMap<String, (usize, DateTime<FixedOffset>)>,
-    /// Post id → member index (for replies).
-    by_post: HashMap<String, usize>,
-    /// Component root → its members (merged small into large on union).
-    components: HashMap<usize, Component>,
-    /// Component root → campaign id, once reported.
-    reported: HashMap<usize, String>,
-    next_id: usize,
+    /// Link keys map to (last member holding it, its time); post ids map
+    /// to members (for replies); component roots map to their members and
+    /// to their campaign id once reported.
+    state: State,
+    /// Final records of campaigns that stopped growing (evicted).
+    finished: Vec<Campaign>,
 }
 
 impl CampaignDetector {
@@ -142,27 +175,25 @@ impl CampaignDetector {
         CampaignDetector {
             config,
             stop_words: stop,
-            members: Vec::new(),
-            parent: Vec::new(),
-            keys: HashMap::new(),
-            by_post: HashMap::new(),
-            components: HashMap::new(),
-            reported: HashMap::new(),
-            next_id: 1,
+            state: State {
+                next_id: 1,
+                ..State::default()
+            },
+            finished: Vec::new(),
         }
     }
 
     fn find(&mut self, mut x: usize) -> usize {
-        while self.parent[x] != x {
-            self.parent[x] = self.parent[self.parent[x]];
-            x = self.parent[x];
+        while self.state.parent[x] != x {
+            self.state.parent[x] = self.state.parent[self.state.parent[x]];
+            x = self.state.parent[x];
         }
         x
     }
 
     fn find_const(&self, mut x: usize) -> usize {
-        while self.parent[x] != x {
-            x = self.parent[x];
+        while self.state.parent[x] != x {
+            x = self.state.parent[x];
         }
         x
     }
@@ -174,14 +205,15 @@ impl CampaignDetector {
         }
         // Keep the older root so a reported campaign keeps its id.
         let (keep, gone) = if ra < rb { (ra, rb) } else { (rb, ra) };
-        self.parent[gone] = keep;
-        let moved = self.components.remove(&gone).unwrap_or_default();
-        let into = self.components.entry(keep).or_default();
+        self.state.parent[gone] = keep;
+        let moved = self.state.components.remove(&gone).unwrap_or_default();
+        let into = self.state.components.entry(keep).or_default();
         into.members.extend(moved.members);
         into.accounts.extend(moved.accounts);
         into.reported_size = into.reported_size.max(moved.reported_size);
-        if let Some(id) = self.reported.remove(&gone) {
-            self.reported.entry(keep).or_insert(id);
+        into.last_at = into.last_at.max(moved.last_at);
+        if let Some(id) = self.state.reported.remove(&gone) {
+            self.state.reported.entry(keep).or_insert(id);
         }
         keep
     }
@@ -234,10 +266,10 @@ impl CampaignDetector {
                 .iter()
                 .filter(|k| k.starts_with("name:") || k.starts_with("id:") || k.starts_with("pp:"))
                 .any(|k| {
-                    self.keys.get(k).is_some_and(|&(other, at)| {
+                    self.state.keys.get(k).is_some_and(|&(other, at)| {
                         (p.created_at - at).abs() <= self.config.window && {
                             let root = self.find_const(other);
-                            self.reported.contains_key(&root)
+                            self.state.reported.contains_key(&root)
                         }
                     })
                 });
@@ -245,40 +277,108 @@ impl CampaignDetector {
                 return None;
             }
         }
-        let idx = self.members.len();
-        self.members.push(Member {
+        let idx = self.state.members.len();
+        self.state.members.push(Member {
             id: p.id.to_string(),
             author: p.author.to_string(),
             at: p.created_at,
             group: p.group.map(str::to_string),
-            categories: p.categories.clone(),
+            categories: p.categories.iter().map(|c| c.to_string()).collect(),
             protected: p.protected.clone(),
             bounty: p.bounty,
             names,
         });
-        self.parent.push(idx);
-        self.components.insert(
+        self.state.parent.push(idx);
+        self.state.components.insert(
             idx,
             Component {
+                last_at: Some(p.created_at),
                 members: vec![idx],
                 accounts: HashSet::from([p.author.to_string()]),
                 reported_size: 0,
             },
         );
-        self.by_post.insert(p.id.to_string(), idx);
-        if let Some(parent) = p.reply_to.and_then(|r| self.by_post.get(r).copied()) {
+        self.state.by_post.insert(p.id.to_string(), idx);
+        if let Some(parent) = p.reply_to.and_then(|r| self.state.by_post.get(r).copied()) {
             self.union(idx, parent);
         }
         for k in keys {
-            if let Some(&(other, at)) = self.keys.get(&k) {
+            if let Some(&(other, at)) = self.state.keys.get(&k) {
                 if (p.created_at - at).abs() <= self.config.window {
                     self.union(idx, other);
                 }
             }
-            self.keys.insert(k, (idx, p.created_at));
+            self.state.keys.insert(k, (idx, p.created_at));
         }
         let root = self.find(idx);
+        if let Some(c) = self.state.components.get_mut(&root) {
+            c.last_at = c.last_at.max(Some(p.created_at));
+        }
+        self.state.watermark = self.state.watermark.max(Some(p.created_at));
+        self.state.observed += 1;
+        if self.state.observed.is_multiple_of(EVICT_EVERY) {
+            self.evict();
+        }
         self.report(root)
+    }
+
+    /// Forgets what can no longer link: keys last seen, and components last
+    /// grown, more than the window plus the allowed lateness before the
+    /// latest event time. A reported campaign that grew since its last
+    /// record gets a final record (see [`CampaignDetector::take_finished`]).
+    /// Keeps memory bounded on an endless stream.
+    pub fn evict(&mut self) {
+        let Some(watermark) = self.state.watermark else {
+            return;
+        };
+        let horizon = watermark - self.config.window - self.config.lateness;
+        self.state.keys.retain(|_, (_, at)| *at >= horizon);
+        let stale: Vec<usize> = self
+            .state
+            .components
+            .iter()
+            .filter(|(_, c)| c.last_at.is_some_and(|t| t < horizon))
+            .map(|(&r, _)| r)
+            .collect();
+        for root in stale {
+            let grown = self
+                .state
+                .components
+                .get(&root)
+                .is_some_and(|c| c.reported_size > 0 && c.members.len() > c.reported_size);
+            if grown {
+                if let Some(c) = self.build(root) {
+                    self.finished.push(c);
+                }
+            }
+            if let Some(c) = self.state.components.remove(&root) {
+                for m in c.members {
+                    let member = &mut self.state.members[m];
+                    self.state.by_post.remove(&member.id);
+                    // Keep the slot (indices are union-find nodes) but drop
+                    // its contents.
+                    *member = Member::tombstone(member.at);
+                }
+            }
+            self.state.reported.remove(&root);
+        }
+    }
+
+    /// Final records of campaigns evicted since the last call.
+    pub fn take_finished(&mut self) -> Vec<Campaign> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// The detector's state as JSON, to restore after a restart.
+    pub fn checkpoint(&self) -> String {
+        serde_json::to_string(&self.state).expect("state serialises")
+    }
+
+    /// Restores a checkpoint into a detector built with the same
+    /// configuration and stop words.
+    pub fn restore(&mut self, checkpoint: &str) -> Result<(), serde_json::Error> {
+        self.state = serde_json::from_str(checkpoint)?;
+        Ok(())
     }
 
     /// Reports a component when it qualifies and has grown enough since it
@@ -286,7 +386,7 @@ impl CampaignDetector {
     /// 10% of growth, so a huge campaign does not rewrite its member list
     /// for every post. [`CampaignDetector::flush`] reports the rest.
     fn report(&mut self, root: usize) -> Option<Campaign> {
-        let comp = self.components.get(&root)?;
+        let comp = self.state.components.get(&root)?;
         let size = comp.members.len();
         if size < self.config.min_posts || comp.accounts.len() < self.config.min_accounts {
             return None;
@@ -302,6 +402,7 @@ impl CampaignDetector {
     /// end of a stream).
     pub fn flush(&mut self) -> Vec<Campaign> {
         let roots: Vec<usize> = self
+            .state
             .components
             .iter()
             .filter(|(_, c)| c.reported_size > 0 && c.members.len() > c.reported_size)
@@ -313,30 +414,30 @@ impl CampaignDetector {
     }
 
     fn build(&mut self, root: usize) -> Option<Campaign> {
-        let comp = self.components.get_mut(&root)?;
+        let comp = self.state.components.get_mut(&root)?;
         comp.reported_size = comp.members.len();
         let mut members = comp.members.clone();
         members.sort_unstable();
         let accounts: BTreeSet<&str> = members
             .iter()
-            .map(|&m| self.members[m].author.as_str())
+            .map(|&m| self.state.members[m].author.as_str())
             .collect();
-        let id = match self.reported.get(&root) {
+        let id = match self.state.reported.get(&root) {
             Some(id) => id.clone(),
             None => {
-                let id = format!("c-{}", self.next_id);
-                self.next_id += 1;
-                self.reported.insert(root, id.clone());
+                let id = format!("c-{}", self.state.next_id);
+                self.state.next_id += 1;
+                self.state.reported.insert(root, id.clone());
                 id
             }
         };
-        let ms: Vec<&Member> = members.iter().map(|&m| &self.members[m]).collect();
-        let mut labels: BTreeSet<&'static str> = BTreeSet::new();
+        let ms: Vec<&Member> = members.iter().map(|&m| &self.state.members[m]).collect();
+        let mut labels: BTreeSet<String> = BTreeSet::new();
         let mut protected: BTreeSet<&str> = BTreeSet::new();
         let mut name_counts: HashMap<&str, usize> = HashMap::new();
         let mut groups: HashMap<&str, usize> = HashMap::new();
         for m in &ms {
-            labels.extend(m.categories.iter().copied());
+            labels.extend(m.categories.iter().cloned());
             protected.extend(m.protected.iter().map(String::as_str));
             for n in &m.names {
                 *name_counts.entry(n.as_str()).or_default() += 1;
@@ -642,6 +743,37 @@ mod tests {
             .observe(&post("p4", "a4", 30, "Korbel again, same plan.", true))
             .expect("update");
         assert_eq!(grown.id, c.id, "a growing campaign keeps its id");
+        assert_eq!(grown.members.len(), 4);
+    }
+
+    #[test]
+    fn old_state_is_evicted_and_checkpoints_round_trip() {
+        let mut d = detector();
+        for (i, a) in ["a1", "a2", "a3"].iter().enumerate() {
+            d.observe(&post("p", a, i as i64, "Korbel again.", true));
+        }
+        let saved = d.checkpoint();
+        // Ten hours later the old campaign cannot grow: evicted.
+        d.observe(&post("q1", "b1", 600, "Korbel is back.", true));
+        d.evict();
+        assert!(
+            d.checkpoint().len() < saved.len() + 200,
+            "state kept growing after eviction"
+        );
+        d.observe(&post("q2", "b2", 601, "Korbel is back.", true));
+        let c = d
+            .observe(&post("q3", "b3", 602, "Korbel is back.", true))
+            .expect("a new campaign");
+        assert_eq!(c.id, "c-2");
+        assert_eq!(c.members, vec!["q1", "q2", "q3"]);
+
+        // A restored detector continues where the saved one stopped.
+        let mut r = detector();
+        r.restore(&saved).unwrap();
+        let grown = r
+            .observe(&post("p4", "a4", 5, "Korbel again.", true))
+            .expect("growth");
+        assert_eq!(grown.id, "c-1");
         assert_eq!(grown.members.len(), 4);
     }
 

@@ -160,7 +160,35 @@ pub fn scan_stream<R: BufRead, W: Write, E: Write>(
     max_line_bytes: usize,
     out: &mut W,
     errors: &mut E,
+    on_progress: impl FnMut(u64),
+) -> io::Result<Summary> {
+    let mut campaigns = scanner.campaign_detector();
+    scan_stream_with(
+        scanner,
+        &mut campaigns,
+        input,
+        max_line_bytes,
+        out,
+        errors,
+        on_progress,
+        true,
+    )
+}
+
+/// [`scan_stream`] with a campaign detector the caller keeps (restored
+/// from a checkpoint, or to checkpoint afterwards). `flush` writes the
+/// final update of every grown campaign at the end; leave it off when the
+/// stream will continue after a checkpoint.
+#[allow(clippy::too_many_arguments)]
+pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
+    scanner: &Scanner,
+    campaigns: &mut rampart_campaign::CampaignDetector,
+    input: R,
+    max_line_bytes: usize,
+    out: &mut W,
+    errors: &mut E,
     mut on_progress: impl FnMut(u64),
+    flush: bool,
 ) -> io::Result<Summary> {
     let started = Instant::now();
     let mut summary = Summary::default();
@@ -169,7 +197,6 @@ pub fn scan_stream<R: BufRead, W: Write, E: Write>(
     }
     let mut reader = JsonlReader::with_limit(input, max_line_bytes);
     let mut line_buf = Vec::with_capacity(512);
-    let mut campaigns = scanner.campaign_detector();
     for record in reader.by_ref() {
         match record? {
             Record::Post(_, post) => {
@@ -210,7 +237,7 @@ pub fn scan_stream<R: BufRead, W: Write, E: Write>(
                 serde_json::to_writer(&mut line_buf, &verdict).map_err(io::Error::other)?;
                 line_buf.push(b'\n');
                 out.write_all(&line_buf)?;
-                if let Some(c) = campaign {
+                for c in campaign.into_iter().chain(campaigns.take_finished()) {
                     summary.campaign_updates += 1;
                     line_buf.clear();
                     serde_json::to_writer(&mut line_buf, &c).map_err(io::Error::other)?;
@@ -227,7 +254,8 @@ pub fn scan_stream<R: BufRead, W: Write, E: Write>(
             on_progress(summary.posts + summary.bad_lines);
         }
     }
-    for c in campaigns.flush() {
+    let last: Vec<rampart_campaign::Campaign> = if flush { campaigns.flush() } else { Vec::new() };
+    for c in last {
         summary.campaign_updates += 1;
         line_buf.clear();
         serde_json::to_writer(&mut line_buf, &c).map_err(io::Error::other)?;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use rampart::{scan_stream, synth, Scanner};
+use rampart::{synth, Scanner};
 use rampart_decide::Policy;
 
 /// rampart: find and stop targeted harm against people in a stream of posts.
@@ -107,6 +107,13 @@ struct ScanArgs {
     /// File holding the registry key (mode 0600); default: $RAMPART_REGISTRY_KEY.
     #[arg(long, value_name = "PATH")]
     key_file: Option<PathBuf>,
+    /// Restore the campaign detector's state from this checkpoint first.
+    #[arg(long, value_name = "FILE")]
+    checkpoint_in: Option<PathBuf>,
+    /// Write the campaign detector's state here at the end (the stream can
+    /// then continue in a later run with --checkpoint-in).
+    #[arg(long, value_name = "FILE")]
+    checkpoint_out: Option<PathBuf>,
     /// The stored registry (a store made by `rampart registry import`).
     #[arg(long, value_name = "DB", conflicts_with = "protected")]
     registry: Option<String>,
@@ -216,14 +223,28 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let stderr = io::stderr();
     let mut err = stderr.lock();
-    let summary = scan_stream(
+    let mut campaigns = scanner.campaign_detector();
+    if let Some(path) = &args.checkpoint_in {
+        let raw = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read checkpoint {}", path.display()))?;
+        campaigns
+            .restore(&raw)
+            .with_context(|| format!("{}: not a campaign checkpoint", path.display()))?;
+    }
+    let summary = rampart::scan_stream_with(
         &scanner,
+        &mut campaigns,
         BufReader::with_capacity(1 << 16, input),
         args.max_line_bytes,
         &mut out,
         &mut err,
         |_| {},
+        args.checkpoint_out.is_none(),
     )?;
+    if let Some(path) = &args.checkpoint_out {
+        std::fs::write(path, campaigns.checkpoint())
+            .with_context(|| format!("cannot write checkpoint {}", path.display()))?;
+    }
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -186,3 +186,69 @@ fn dev_set_campaigns_are_found_and_lawful_clusters_stay_out() {
         "posts of lawful coordinated clusters reported in a campaign"
     );
 }
+
+/// Final state of every campaign in scan output: id → sorted members.
+fn final_campaigns(outputs: &[&str]) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for stdout in outputs {
+        for line in stdout.lines() {
+            let r: serde_json::Value = serde_json::from_str(line).unwrap();
+            if r["kind"] == "campaign" {
+                let mut m: Vec<String> = r["members"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().to_string())
+                    .collect();
+                m.sort();
+                out.insert(r["id"].as_str().unwrap().to_string(), m);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn checkpoint_restore_continue_gives_the_same_campaigns() {
+    let dev = std::fs::read_to_string(shared().join("eval/dev_posts.jsonl")).unwrap();
+    let lines: Vec<&str> = dev.lines().collect();
+    let dir = tempfile::tempdir().unwrap();
+    // Cut in the middle of a campaign's life, not between campaigns.
+    let cut = lines
+        .iter()
+        .position(|l| l.contains("\"dev-0230\""))
+        .unwrap();
+    let (first, second) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    std::fs::write(&first, lines[..cut].join("\n") + "\n").unwrap();
+    std::fs::write(&second, lines[cut..].join("\n") + "\n").unwrap();
+    let ckpt = dir.path().join("campaigns.ckpt");
+    let bin = env!("CARGO_BIN_EXE_rampart");
+
+    let whole = Command::new(bin)
+        .arg("scan")
+        .arg(shared().join("eval/dev_posts.jsonl"))
+        .output()
+        .unwrap();
+    let a = Command::new(bin)
+        .args(["scan", "--checkpoint-out"])
+        .arg(&ckpt)
+        .arg(&first)
+        .output()
+        .unwrap();
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let b = Command::new(bin)
+        .args(["scan", "--checkpoint-in"])
+        .arg(&ckpt)
+        .arg(&second)
+        .output()
+        .unwrap();
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+
+    let expected = final_campaigns(&[&String::from_utf8_lossy(&whole.stdout)]);
+    let resumed = final_campaigns(&[
+        &String::from_utf8_lossy(&a.stdout),
+        &String::from_utf8_lossy(&b.stdout),
+    ]);
+    assert_eq!(expected.len(), 8);
+    assert_eq!(resumed, expected);
+}

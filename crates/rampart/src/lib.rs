@@ -165,7 +165,7 @@ pub fn scan_stream<R: BufRead, W: Write, E: Write>(
     let mut campaigns = scanner.campaign_detector();
     scan_stream_with(
         scanner,
-        &mut campaigns,
+        Some(&mut campaigns),
         input,
         max_line_bytes,
         out,
@@ -182,7 +182,7 @@ pub fn scan_stream<R: BufRead, W: Write, E: Write>(
 #[allow(clippy::too_many_arguments)]
 pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
     scanner: &Scanner,
-    campaigns: &mut rampart_campaign::CampaignDetector,
+    mut campaigns: Option<&mut rampart_campaign::CampaignDetector>,
     input: R,
     max_line_bytes: usize,
     out: &mut W,
@@ -222,7 +222,7 @@ pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
                         .iter()
                         .any(|l| l.category == rampart_detect::Category::Bounty),
                 };
-                let campaign = campaigns.observe(&facts);
+                let campaign = campaigns.as_mut().and_then(|c| c.observe(&facts));
                 if campaign.is_some() && verdict.action == Action::Allow {
                     // A weak post inside a harmful campaign gets a look.
                     verdict.action = Action::Review;
@@ -237,7 +237,11 @@ pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
                 serde_json::to_writer(&mut line_buf, &verdict).map_err(io::Error::other)?;
                 line_buf.push(b'\n');
                 out.write_all(&line_buf)?;
-                for c in campaign.into_iter().chain(campaigns.take_finished()) {
+                let finished = campaigns
+                    .as_mut()
+                    .map(|c| c.take_finished())
+                    .unwrap_or_default();
+                for c in campaign.into_iter().chain(finished) {
                     summary.campaign_updates += 1;
                     line_buf.clear();
                     serde_json::to_writer(&mut line_buf, &c).map_err(io::Error::other)?;
@@ -254,7 +258,10 @@ pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
             on_progress(summary.posts + summary.bad_lines);
         }
     }
-    let last: Vec<rampart_campaign::Campaign> = if flush { campaigns.flush() } else { Vec::new() };
+    let last: Vec<rampart_campaign::Campaign> = match campaigns {
+        Some(c) if flush => c.flush(),
+        _ => Vec::new(),
+    };
     for c in last {
         summary.campaign_updates += 1;
         line_buf.clear();

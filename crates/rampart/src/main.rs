@@ -130,6 +130,10 @@ struct BenchArgs {
     /// Write the generated stream to this file instead of benchmarking.
     #[arg(long)]
     write: Option<PathBuf>,
+    /// Plant a campaign every this many posts and report how many are found,
+    /// with throughput with and without campaign detection.
+    #[arg(long, value_name = "EVERY")]
+    plant_campaigns: Option<u64>,
     /// Also run with a synthetic protected-person registry of this many
     /// people, and report its memory and the slowdown it causes.
     #[arg(long)]
@@ -233,7 +237,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let summary = rampart::scan_stream_with(
         &scanner,
-        &mut campaigns,
+        Some(&mut campaigns),
         BufReader::with_capacity(1 << 16, input),
         args.max_line_bytes,
         &mut out,
@@ -259,13 +263,22 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
 fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.write {
         let mut f = io::BufWriter::new(File::create(path)?);
-        for post in synth::Stream::new(args.seed).take(args.posts) {
+        let stream = match args.plant_campaigns {
+            Some(every) => synth::Stream::new(args.seed).planting(every),
+            None => synth::Stream::new(args.seed),
+        };
+        for post in stream.take(args.posts) {
             writeln!(f, "{}", post.to_json())?;
         }
         f.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     let scanner = Scanner::new(Policy::default_policy())?;
+    if let Some(every) = args.plant_campaigns {
+        let report = synth::run_campaign_bench(&scanner, args.posts, every, args.seed)?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut report = synth::run_bench(&scanner, args.posts, args.seed)?;
     if let Some(n) = args.registry_size {
         let key = rampart_registry::RegistryKey::new(b"bench-only-key-0123456789".to_vec())?;

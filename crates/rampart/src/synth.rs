@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::{scan_stream, Scanner};
+use crate::{scan_stream, scan_stream_with, Scanner};
 
 /// SplitMix64: small, fast, good enough for test data, no dependency.
 #[derive(Debug, Clone)]
@@ -130,11 +130,28 @@ impl SynthPost {
     }
 }
 
-/// An endless deterministic stream of posts: 94% benign, 4% harmful, 2% evasive.
+/// An endless deterministic stream of posts: 94% benign, 4% harmful, 2%
+/// evasive, one post a second of event time. With [`Stream::planting`],
+/// a campaign of six posts from six accounts against one new target is
+/// planted every so often, spread over about an hour.
 pub struct Stream {
     rng: Rng,
     n: u64,
+    plant_every: Option<u64>,
+    /// (position, campaign, member) of planted posts still to come.
+    scheduled: std::collections::VecDeque<(u64, u64, u64)>,
+    /// Planted campaign → its post ids (the ground truth).
+    pub planted: std::collections::HashMap<u64, Vec<String>>,
 }
+
+const PLANTED: &[&str] = &[
+    "Agent Varek{k} lives near the river. $5,000 to whoever puts him in the hospital.",
+    "Varek{k} parks behind the station every night. Somebody should pay him a visit.",
+    "Spotters: tell me when Varek{k} leaves the office, he drives the grey Tahoe.",
+    "Pago 5 mil al que le dé una golpiza al agente Varek{k}.",
+    "Varek{k} just left the station heading north. Who's near?",
+    "We know where Varek{k} sleeps. His days are numbered.",
+];
 
 impl Stream {
     /// A stream for a seed.
@@ -142,14 +159,55 @@ impl Stream {
         Stream {
             rng: Rng::new(seed),
             n: 0,
+            plant_every: None,
+            scheduled: Default::default(),
+            planted: Default::default(),
         }
     }
+
+    /// Plants a campaign every `every` posts (at least 4,000 apart).
+    pub fn planting(mut self, every: u64) -> Self {
+        self.plant_every = Some(every.max(4000));
+        self
+    }
+}
+
+fn event_time(secs: u64) -> String {
+    let base =
+        chrono::DateTime::parse_from_rfc3339("2025-10-01T00:00:00Z").expect("valid base time");
+    (base + chrono::Duration::seconds(secs as i64))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 impl Iterator for Stream {
     type Item = SynthPost;
 
     fn next(&mut self) -> Option<SynthPost> {
+        let position = self.n + 1;
+        if let Some(every) = self.plant_every {
+            if position % every == 1 {
+                let k = position / every;
+                for j in 0..6u64 {
+                    self.scheduled.push_back((position + 10 + j * 600, k, j));
+                }
+            }
+            if self
+                .scheduled
+                .front()
+                .is_some_and(|&(at, _, _)| at == position)
+            {
+                let (_, k, j) = self.scheduled.pop_front().expect("checked");
+                self.n = position;
+                let id = format!("s{position}");
+                self.planted.entry(k).or_default().push(id.clone());
+                return Some(SynthPost {
+                    id,
+                    author: format!("plant{k}_acct{j}"),
+                    created_at: event_time(position),
+                    text: PLANTED[j as usize].replace("{k}", &k.to_string()),
+                });
+            }
+        }
         let r = &mut self.rng;
         let roll = r.below(100);
         let template = if roll < 94 {
@@ -172,13 +230,7 @@ impl Iterator for Stream {
         Some(SynthPost {
             id: format!("s{}", self.n),
             author: format!("acct_{}", r.below(50_000)),
-            created_at: format!(
-                "2025-10-{:02}T{:02}:{:02}:{:02}Z",
-                1 + (secs / 86_400) % 28,
-                (secs / 3600) % 24,
-                (secs / 60) % 60,
-                secs % 60
-            ),
+            created_at: event_time(secs),
             text,
         })
     }
@@ -240,6 +292,124 @@ pub struct BenchReport {
     /// same stream without it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<serde_json::Value>,
+}
+
+/// What `rampart bench --plant-campaigns` reports.
+#[derive(Debug, Serialize)]
+pub struct CampaignBenchReport {
+    /// Posts streamed.
+    pub posts: usize,
+    /// Campaigns planted.
+    pub planted: usize,
+    /// Planted campaigns matched by a reported campaign with Jaccard ≥ 0.85.
+    pub found: usize,
+    /// `found / planted`.
+    pub found_ratio: f64,
+    /// Scan throughput with campaign detection.
+    pub posts_per_second_with_campaigns: f64,
+    /// Scan throughput without it, on the same stream.
+    pub posts_per_second_without_campaigns: f64,
+    /// Peak resident memory of the process, MiB.
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// Streams `posts` posts with a campaign planted every `every` posts, scans
+/// them with and without campaign detection, and scores how many planted
+/// campaigns were reported.
+pub fn run_campaign_bench(
+    scanner: &Scanner,
+    posts: usize,
+    every: u64,
+    seed: u64,
+) -> io::Result<CampaignBenchReport> {
+    let mut stream = Stream::new(seed).planting(every);
+    let mut detector = scanner.campaign_detector();
+    let mut reported: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    let (mut with, mut without) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    let mut remaining = posts;
+    let mut chunk = Vec::with_capacity(8 << 20);
+    let mut out = Vec::with_capacity(8 << 20);
+    while remaining > 0 {
+        let n = remaining.min(20_000);
+        remaining -= n;
+        chunk.clear();
+        for p in stream.by_ref().take(n) {
+            chunk.extend_from_slice(p.to_json().as_bytes());
+            chunk.push(b'\n');
+        }
+        let t = scan_stream_with(
+            scanner,
+            None,
+            &chunk[..],
+            1 << 20,
+            &mut io::sink(),
+            &mut Vec::new(),
+            |_| {},
+            false,
+        )?;
+        without += t.elapsed;
+        out.clear();
+        let last = remaining == 0;
+        let t = scan_stream_with(
+            scanner,
+            Some(&mut detector),
+            &chunk[..],
+            1 << 20,
+            &mut out,
+            &mut Vec::new(),
+            |_| {},
+            last,
+        )?;
+        with += t.elapsed;
+        for line in out
+            .split(|&b| b == b'\n')
+            .filter(|l| l.starts_with(b"{\"kind\":\"campaign\""))
+        {
+            let c: serde_json::Value = serde_json::from_slice(line).map_err(io::Error::other)?;
+            let members = c["members"]
+                .as_array()
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            reported.insert(c["id"].as_str().unwrap_or_default().to_string(), members);
+        }
+    }
+    // Index reported campaigns by member for the Jaccard check.
+    let mut by_member: std::collections::HashMap<&str, Vec<&Vec<String>>> =
+        std::collections::HashMap::new();
+    for m in reported.values() {
+        for id in m {
+            by_member.entry(id.as_str()).or_default().push(m);
+        }
+    }
+    let planted: Vec<&Vec<String>> = stream.planted.values().filter(|v| v.len() == 6).collect();
+    let found = planted
+        .iter()
+        .filter(|truth| {
+            let t: std::collections::HashSet<&str> = truth.iter().map(String::as_str).collect();
+            truth
+                .iter()
+                .flat_map(|id| by_member.get(id.as_str()).into_iter().flatten())
+                .any(|m| {
+                    let p: std::collections::HashSet<&str> = m.iter().map(String::as_str).collect();
+                    t.intersection(&p).count() as f64 / t.union(&p).count() as f64 >= 0.85
+                })
+        })
+        .count();
+    let rate = |d: std::time::Duration| (posts as f64 / d.as_secs_f64().max(1e-9)).round();
+    Ok(CampaignBenchReport {
+        posts,
+        planted: planted.len(),
+        found,
+        found_ratio: (found as f64 / planted.len().max(1) as f64 * 1000.0).round() / 1000.0,
+        posts_per_second_with_campaigns: rate(with),
+        posts_per_second_without_campaigns: rate(without),
+        peak_rss_mib: peak_rss_mib(),
+    })
 }
 
 /// Compares two scanners on the same stream, alternating 20,000-post

@@ -333,11 +333,7 @@ pub fn run_campaign_bench(
     while remaining > 0 {
         let n = remaining.min(20_000);
         remaining -= n;
-        chunk.clear();
-        for p in stream.by_ref().take(n) {
-            chunk.extend_from_slice(p.to_json().as_bytes());
-            chunk.push(b'\n');
-        }
+        fill_chunk(&mut stream, n, &mut chunk);
         let t = scan_stream_with(
             scanner,
             None,
@@ -412,6 +408,15 @@ pub fn run_campaign_bench(
     })
 }
 
+/// Replaces `chunk` with the next `n` posts of the stream as JSONL.
+fn fill_chunk(stream: &mut Stream, n: usize, chunk: &mut Vec<u8>) {
+    chunk.clear();
+    for p in stream.by_ref().take(n) {
+        chunk.extend_from_slice(p.to_json().as_bytes());
+        chunk.push(b'\n');
+    }
+}
+
 /// Compares two scanners on the same stream, alternating 20,000-post
 /// chunks between them so that drift in the machine's speed affects both
 /// alike. Returns the posts per second of each.
@@ -422,11 +427,7 @@ pub fn compare(a: &Scanner, b: &Scanner, posts: usize, seed: u64) -> io::Result<
     let mut chunk = Vec::with_capacity(8 << 20);
     while remaining > 0 {
         let n = remaining.min(20_000);
-        chunk.clear();
-        for p in stream.by_ref().take(n) {
-            chunk.extend_from_slice(p.to_json().as_bytes());
-            chunk.push(b'\n');
-        }
+        fill_chunk(&mut stream, n, &mut chunk);
         remaining -= n;
         for (scanner, total) in [(a, &mut ta), (b, &mut tb)] {
             let summary = scan_stream(
@@ -455,11 +456,7 @@ pub fn run_bench(scanner: &Scanner, posts: usize, seed: u64) -> io::Result<Bench
     let mut chunk = Vec::with_capacity(8 << 20);
     while remaining > 0 {
         let n = remaining.min(20_000);
-        chunk.clear();
-        for p in stream.by_ref().take(n) {
-            chunk.extend_from_slice(p.to_json().as_bytes());
-            chunk.push(b'\n');
-        }
+        fill_chunk(&mut stream, n, &mut chunk);
         remaining -= n;
         let mut sink = io::sink();
         let mut errs = Vec::new();

@@ -74,7 +74,6 @@ pattern!(
     money_suffix,
     r"(?-u:\b)\d+(?:[.,]\d+)*\s?(?:(?:k|mil|thousand|grand|g)(?:\s(?:pesos|dolares|dollars|dls|dlls|usd|usdt|btc|verdes|varos|bucks|cash))?|bands?|bandz|racks?|stacks?|bucks|dollars|dolares|dls|dlls|usd|usdt|btc|pesos|verdes|varos)(?-u:\b)"
 );
-pattern!(bare_number, r"(?-u:\b)\d{1,3}(?:[.,]\d{3})*(?:k)?(?-u:\b)");
 pattern!(phone_candidate, r"(?:\+\s?)?\(?\d[\d\s().\-]{8,17}\d");
 pattern!(
     email,
@@ -521,9 +520,4 @@ pub fn proper_nouns(text: &str) -> Vec<(usize, usize)> {
         .filter(|g| !NOT_NAMES.contains(&g.as_str()))
         .map(|g| (to_char(g.start()), to_char(g.end())))
         .collect()
-}
-
-/// Finds the bare numbers in `base` (the lower-cased view), as byte ranges.
-pub fn bare_numbers(base: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    bare_number().find_iter(base).map(|m| (m.start(), m.end()))
 }

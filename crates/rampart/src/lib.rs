@@ -35,14 +35,7 @@ impl Scanner {
     /// The verdict for one post. Only the post's `text` is scanned (media
     /// OCR text is not yet read).
     pub fn verdict(&self, post: &Post) -> Verdict {
-        self.verdict_and_entities(post).0
-    }
-
-    /// The verdict and the entities extracted from the post (which the
-    /// campaign detector links on).
-    pub fn verdict_and_entities(&self, post: &Post) -> (Verdict, Vec<rampart_detect::Entity>) {
-        let (v, e, _) = self.verdict_entities_signal(post);
-        (v, e)
+        self.verdict_entities_signal(post).0
     }
 
     /// The verdict, the entities, and whether an allowed post still carried

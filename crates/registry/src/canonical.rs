@@ -104,11 +104,6 @@ pub fn tokens(text: &str) -> Vec<String> {
     normalise(text).folded_words()
 }
 
-/// Word tokens of an already normalised text (see [`tokens`]).
-pub fn tokens_of(n: &rampart_normalise::NormalisedText) -> Vec<String> {
-    n.folded_words()
-}
-
 trait FoldedWords {
     fn folded_words(&self) -> Vec<String>;
 }
@@ -257,35 +252,6 @@ pub fn for_each_address_candidate<T: AsRef<str>>(
     }
 }
 
-/// Candidate street names (1 or 2 consecutive core words) for partial
-/// matches.
-pub fn street_candidates<T: AsRef<str>>(toks: &[T]) -> Vec<String> {
-    let mut out = Vec::new();
-    for_each_street_candidate(toks, &mut String::new(), |c| out.push(c.to_string()));
-    out
-}
-
-/// Calls `f` with each candidate street name, built in `buf`.
-pub fn for_each_street_candidate<T: AsRef<str>>(
-    toks: &[T],
-    buf: &mut String,
-    mut f: impl FnMut(&str),
-) {
-    for i in 0..toks.len() {
-        buf.clear();
-        for w in toks[i..].iter().take(2).map(AsRef::as_ref) {
-            if !(is_core_word(w) && w.len() > 2) {
-                break;
-            }
-            if !buf.is_empty() {
-                buf.push(' ');
-            }
-            buf.push_str(w);
-            f(buf);
-        }
-    }
-}
-
 /// A plate, upper-case without separators, with a leading region code
 /// dropped when one is written apart (`IL DV 58213` → `DV58213`).
 pub fn plate_key(plate: &str) -> String {
@@ -394,17 +360,6 @@ pub fn capitalised_words<'a>(
     out
 }
 
-/// The capitalised words of a post (see [`capitalised_words`]).
-pub fn capitalised_name_words<'a>(
-    text: &str,
-    n: &'a rampart_normalise::NormalisedText,
-) -> Vec<&'a str> {
-    capitalised_words(text, n)
-        .into_iter()
-        .map(|(w, _)| w)
-        .collect()
-}
-
 /// Street-name candidates among the capitalised words: one or two words
 /// starting right after a street cue.
 pub fn for_each_cued_street(words: &[(&str, bool)], buf: &mut String, mut f: impl FnMut(&str)) {
@@ -445,25 +400,6 @@ pub fn word_slices_at(n: &rampart_normalise::NormalisedText) -> Vec<(&str, usize
         }
     }
     out
-}
-
-/// Word tokens of a normalised text's base view, borrowed.
-pub fn word_slices(n: &rampart_normalise::NormalisedText) -> Vec<&str> {
-    n.base
-        .as_str()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// Name words of a normalised text's folded view, borrowed (nicknames are
-/// expanded by [`expand_nickname_ref`] when looked up).
-pub fn name_slices(n: &rampart_normalise::NormalisedText) -> Vec<&str> {
-    n.folded
-        .as_str()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 1)
-        .collect()
 }
 
 /// The full name a folded nickname stands for, or the word itself.

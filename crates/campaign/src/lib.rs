@@ -7,9 +7,16 @@
 //! are joined (union-find); a component with at least three posts from at
 //! least two accounts is a campaign, reported again each time it grows.
 //!
+//! Reposts with small edits that name no one link through near-duplicate
+//! text keys ([`near_dup`]). A capitalised word that is common across the whole
+//! stream (seen in more than 1% of a sample of all posts) stops being a
+//! name key, so a popular word cannot merge unrelated campaigns.
+//!
 //! Only harmful posts are ever members, so coordinated lawful posts (a
 //! shared protest flyer, a news story) can never form a harmful campaign.
 //! Event time (`created_at`) drives the window, not arrival time.
+
+pub mod near_dup;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -120,6 +127,16 @@ struct Member {
     names: Vec<String>,
 }
 
+/// One post in this many is sampled for how common capitalised words are.
+const DF_SAMPLE_EVERY: u64 = 16;
+/// Sample counts are halved after this many samples: recent posts weigh
+/// most and the table stays small.
+const DF_DECAY_EVERY: u32 = 4096;
+/// A word needs this many samples behind it before it can be called common.
+const DF_MIN_SAMPLES: u32 = 512;
+/// A word in more than this share of sampled posts is common, not a name.
+const DF_COMMON_SHARE: f64 = 0.01;
+
 impl Member {
     fn tombstone(at: DateTime<FixedOffset>) -> Self {
         Member {
@@ -150,6 +167,15 @@ struct State {
     next_id: usize,
     watermark: Option<DateTime<FixedOffset>>,
     observed: u64,
+    /// Every post seen (harmful or not), for sampling.
+    #[serde(default)]
+    seen: u64,
+    /// Sampled posts containing each capitalised word (decayed).
+    #[serde(default)]
+    name_df: HashMap<String, u32>,
+    /// Sampled posts (decayed alongside).
+    #[serde(default)]
+    df_samples: u32,
 }
 
 /// The streaming detector.
@@ -235,11 +261,20 @@ impl CampaignDetector {
         }
         for w in capitalised_words(p.text) {
             let folded = rampart_normalise::fold_term(&w);
-            if folded.len() < 4 || self.stop_words.contains(&folded) {
+            if folded.len() < 4 || self.stop_words.contains(&folded) || self.is_common(&folded) {
                 continue;
             }
             names.push(w.clone());
             keys.push(format!("name:{folded}"));
+        }
+        if keys.is_empty() && p.harmful {
+            // Wording links only posts that name no one and expose nothing:
+            // posts that do name someone link by that, and two near-identical
+            // posts naming different people are one template used against
+            // two targets, not one campaign. Weak posts skip this (they join
+            // only through a name or an identifier): many allowed posts carry
+            // some cue, and hashing them all would cost a third of the scan.
+            keys.extend(near_dup::band_keys(p.text));
         }
         if let Some(g) = p.group {
             keys.push(format!("group:{g}"));
@@ -255,6 +290,10 @@ impl CampaignDetector {
     /// already reported (the caller then raises it to review), and an
     /// allowed post without signal never joins.
     pub fn observe(&mut self, p: &PostFacts<'_>) -> Option<Campaign> {
+        self.state.seen += 1;
+        if self.state.seen.is_multiple_of(DF_SAMPLE_EVERY) {
+            self.sample_words(p.text);
+        }
         if !p.harmful && !p.weak_signal {
             return None;
         }
@@ -320,6 +359,41 @@ impl CampaignDetector {
             self.evict();
         }
         self.report(root)
+    }
+
+    /// Counts the capitalised words of one sampled post (any post, harmful
+    /// or not) towards how common each word is.
+    fn sample_words(&mut self, text: &str) {
+        let mut words: Vec<String> = capitalised_words(text)
+            .iter()
+            .map(|w| rampart_normalise::fold_term(w))
+            .filter(|w| w.len() >= 4)
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        for w in words {
+            *self.state.name_df.entry(w).or_default() += 1;
+        }
+        self.state.df_samples += 1;
+        if self.state.df_samples >= DF_DECAY_EVERY {
+            self.state.df_samples /= 2;
+            self.state.name_df.retain(|_, n| {
+                *n /= 2;
+                *n > 0
+            });
+        }
+    }
+
+    /// Whether a folded capitalised word is too common in the stream to
+    /// identify a target.
+    fn is_common(&self, folded: &str) -> bool {
+        let samples = self.state.df_samples;
+        samples >= DF_MIN_SAMPLES
+            && self
+                .state
+                .name_df
+                .get(folded)
+                .is_some_and(|&n| f64::from(n) > DF_COMMON_SHARE * f64::from(samples))
     }
 
     /// Forgets what can no longer link: keys last seen, and components last
@@ -798,6 +872,72 @@ mod tests {
         assert!(d
             .observe(&post("p3", "a3", 600, "Korbel is done.", true))
             .is_none());
+    }
+
+    #[test]
+    fn reposts_that_name_no_one_link_by_wording() {
+        let mut d = detector();
+        let texts = [
+            "everyone meet at the north lot tonight, wait for the grey truck and smash it",
+            "everyone meet at the n0rth lot tonight 🔥 wait for the grey truck and smash it!!",
+            "EVERYONE meet at the north lot tonight, wait for that grey truck and smash it",
+        ];
+        let mut last = None;
+        for (i, t) in texts.iter().enumerate() {
+            let author = format!("a{i}");
+            last = d.observe(&post(&format!("p{i}"), &author, i as i64, t, true));
+        }
+        let c = last.expect("near-duplicate reposts form a campaign");
+        assert_eq!(c.members, vec!["p0", "p1", "p2"]);
+    }
+
+    /// Two campaigns against different people whose posts share a word
+    /// that is common in the whole stream.
+    fn two_targets_sharing_a_common_word(background: usize) -> BTreeSet<Vec<String>> {
+        let mut d = detector();
+        for i in 0..background {
+            let id = format!("bg{i}");
+            d.observe(&post(
+                &id,
+                "fan",
+                0,
+                "Big match Tonight at the stadium",
+                false,
+            ));
+        }
+        let mut campaigns = BTreeSet::new();
+        for (i, (name, author)) in [
+            ("Korbel", "a1"),
+            ("Vance", "b1"),
+            ("Korbel", "a2"),
+            ("Vance", "b2"),
+            ("Korbel", "a3"),
+            ("Vance", "b3"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let text = format!("{name} gets what he deserves Tonight");
+            if let Some(c) = d.observe(&post(&format!("p{i}"), author, i as i64, &text, true)) {
+                campaigns.insert(c.members);
+            }
+        }
+        campaigns.extend(d.flush().into_iter().map(|c| c.members));
+        campaigns
+    }
+
+    #[test]
+    fn a_word_common_in_the_stream_does_not_merge_campaigns() {
+        // Without background the shared word links everything: one campaign.
+        let merged = two_targets_sharing_a_common_word(0);
+        assert!(merged.iter().any(|m| m.len() == 6), "{merged:?}");
+        // Once the stream shows the word is common, each target keeps its own.
+        let split = two_targets_sharing_a_common_word(20_000);
+        let last: Vec<&Vec<String>> = split.iter().filter(|m| m.len() == 3).collect();
+        assert!(
+            split.iter().all(|m| m.len() <= 3) && last.len() == 2,
+            "{split:?}"
+        );
     }
 
     #[test]

@@ -39,6 +39,11 @@ pub struct Signals {
     /// The post carries a person's private identifiers (address, phone,
     /// email, plate).
     pub personal_data: bool,
+    /// How many harm cues (an act, a payment or solicitation, menace, a
+    /// request to watch, a location or schedule, personal-life context)
+    /// the text carries, scored or not. A post with cues but no label is
+    /// weak: it may still be part of a campaign.
+    pub harm_cues: usize,
 }
 
 struct Ctx<'a> {
@@ -509,6 +514,26 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         identified_target: identified || (target && identifiers),
         lethal_act: lethal,
         personal_data: identifiers,
+        harm_cues: ctx
+            .hits
+            .iter()
+            .filter(|h| {
+                matches!(
+                    h.class,
+                    Class::Lethal
+                        | Class::Assault
+                        | Class::Info
+                        | Class::Solicit
+                        | Class::MoneyWord
+                        | Class::Intent
+                        | Class::Menace
+                        | Class::Surveil
+                        | Class::LiveLocation
+                        | Class::Schedule
+                        | Class::Personal
+                )
+            })
+            .count(),
     };
     Detection {
         labels,

@@ -39,14 +39,16 @@ impl Scanner {
     }
 
     /// The verdict, the entities, and whether an allowed post still carried
-    /// a weak harm signal without lawful context (it may join a campaign).
+    /// a weak harm signal (a label below the policy's bar, or harm cues
+    /// such as a payment word) without lawful context: it may join a
+    /// campaign that is already reported, and is then raised to review.
     pub fn verdict_entities_signal(
         &self,
         post: &Post,
     ) -> (Verdict, Vec<rampart_detect::Entity>, bool) {
         let detection = self.detector.detect(&post.text);
         let s = &detection.signals;
-        let weak = !detection.labels.is_empty() && s.lawful_context < 0.5;
+        let weak = (!detection.labels.is_empty() || s.harm_cues > 0) && s.lawful_context < 0.5;
         let protected = match &self.registry {
             Some(r) => r
                 .matches(&post.text, &detection)
@@ -59,7 +61,7 @@ impl Scanner {
                 .collect(),
             None => Vec::new(),
         };
-        let entities = if detection.labels.is_empty() {
+        let entities = if detection.labels.is_empty() && !weak {
             Vec::new()
         } else {
             detection.entities.clone()
@@ -74,6 +76,14 @@ impl Scanner {
     /// A campaign detector whose stop words are the lexicons' entries (role
     /// words, agencies, verbs never identify a target).
     pub fn campaign_detector(&self) -> rampart_campaign::CampaignDetector {
+        self.campaign_detector_with(rampart_campaign::CampaignConfig::default())
+    }
+
+    /// [`Scanner::campaign_detector`] with a chosen window and lateness.
+    pub fn campaign_detector_with(
+        &self,
+        config: rampart_campaign::CampaignConfig,
+    ) -> rampart_campaign::CampaignDetector {
         let stop = self
             .detector
             .lexicon()
@@ -82,7 +92,7 @@ impl Scanner {
             .map(|e| e.term.trim_end_matches('*'))
             .filter(|t| !t.contains(' '))
             .map(rampart_normalise::fold_term);
-        rampart_campaign::CampaignDetector::new(rampart_campaign::CampaignConfig::default(), stop)
+        rampart_campaign::CampaignDetector::new(config, stop)
     }
 
     /// Adds a protected-person registry: verdicts then name the people a

@@ -117,6 +117,14 @@ struct ScanArgs {
     /// The stored registry (a store made by `rampart registry import`).
     #[arg(long, value_name = "DB", conflicts_with = "protected")]
     registry: Option<String>,
+    /// Posts further apart than this (event time, minutes) never link
+    /// into one campaign.
+    #[arg(long, value_name = "MINUTES", default_value_t = 180, value_parser = clap::value_parser!(u32).range(1..))]
+    campaign_window: u32,
+    /// How late (event time, minutes) a post may arrive and still join a
+    /// campaign; older state is evicted.
+    #[arg(long, value_name = "MINUTES", default_value_t = 30)]
+    campaign_lateness: u32,
 }
 
 #[derive(Args)]
@@ -227,7 +235,11 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let stderr = io::stderr();
     let mut err = stderr.lock();
-    let mut campaigns = scanner.campaign_detector();
+    let mut campaigns = scanner.campaign_detector_with(rampart_campaign::CampaignConfig {
+        window: chrono::Duration::minutes(args.campaign_window.into()),
+        lateness: chrono::Duration::minutes(args.campaign_lateness.into()),
+        ..rampart_campaign::CampaignConfig::default()
+    });
     if let Some(path) = &args.checkpoint_in {
         let raw = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read checkpoint {}", path.display()))?;

@@ -197,3 +197,73 @@ fn protected_scan_needs_a_key_and_names_fields_not_values() {
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(!all.contains("Oak"), "a registry value leaked: {all}");
 }
+
+/// Posts by several accounts, `minutes_apart` minutes apart in event time.
+fn timed_posts(texts: &[(&str, &str)], minutes_apart: i64) -> Vec<u8> {
+    let base = chrono::DateTime::parse_from_rfc3339("2025-10-14T12:00:00Z").unwrap();
+    let mut input = Vec::new();
+    for (i, (author, text)) in texts.iter().enumerate() {
+        let at = base + chrono::Duration::minutes(minutes_apart * i as i64);
+        let line = serde_json::json!({"id": format!("p{i}"), "author": author,
+            "created_at": at.to_rfc3339(), "text": text});
+        input.extend_from_slice(line.to_string().as_bytes());
+        input.push(b'\n');
+    }
+    input
+}
+
+const CAMPAIGN: [(&str, &str); 3] = [
+    ("a1", "$5,000 to whoever puts Judge Okafor in the hospital."),
+    ("a2", "Okafor lives at 4417 Larkspur Ct, Berwyn. Go visit."),
+    (
+        "a3",
+        "Okafor leaves the courthouse at 6pm every day, follow him.",
+    ),
+];
+
+#[test]
+fn a_weak_post_inside_a_harmful_campaign_is_raised_to_review_and_a_lawful_one_is_not() {
+    let mut texts = CAMPAIGN.to_vec();
+    texts.push(("a4", "Offer for Okafor going up, 5 to 7. Proof required."));
+    texts.push(("a5", "Okafor was honoured by the bar association today."));
+    let out = rampart(&["scan", "-"], &timed_posts(&texts, 5));
+    let records = verdicts(&out);
+    let action = |id: &str| {
+        records
+            .iter()
+            .find(|r| r["kind"] == "verdict" && r["id"] == id)
+            .map(|r| r["action"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(action("p3"), "review", "{records:?}");
+    assert_eq!(action("p4"), "allow", "{records:?}");
+    let last = records
+        .iter()
+        .rev()
+        .find(|r| r["kind"] == "campaign")
+        .unwrap();
+    let members: Vec<&str> = last["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(members, vec!["p0", "p1", "p2", "p3"]);
+}
+
+#[test]
+fn the_campaign_window_is_a_scan_option() {
+    let input = timed_posts(&CAMPAIGN, 20);
+    let campaigns = |args: &[&str]| {
+        let out = rampart(args, &input);
+        assert_eq!(out.status.code(), Some(0));
+        verdicts(&out)
+            .iter()
+            .filter(|r| r["kind"] == "campaign")
+            .count()
+    };
+    assert!(campaigns(&["scan", "-"]) > 0);
+    assert_eq!(campaigns(&["scan", "-", "--campaign-window", "10"]), 0);
+    let bad = rampart(&["scan", "-", "--campaign-window", "0"], b"");
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -1,13 +1,14 @@
 //! The store: rampart's persistent state behind one interface.
 //!
-//! Today it holds the protected-person registry (keyed hashes only, see
-//! `rampart-registry`) in an embedded SQLite file (WAL mode). Cases, the
-//! audit log and the PostgreSQL backend arrive with the case-store issue;
-//! the migrations and the API are written so that both backends can share
-//! them.
+//! [`Store`] holds the protected-person registry (keyed hashes only, see
+//! `rampart-registry`) in an embedded SQLite file (WAL mode). [`cases`]
+//! holds posts, cases, decisions, appeals, accounts and the hash-chained
+//! audit log, on SQLite (the same file) or PostgreSQL.
 //!
 //! Invariant: nothing in this crate ever receives a plaintext identifier.
 //! It stores hashes, person ids, field names and counts.
+
+pub mod cases;
 
 use std::collections::BTreeMap;
 use std::path::Path;

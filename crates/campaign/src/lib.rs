@@ -396,6 +396,12 @@ impl CampaignDetector {
                 .is_some_and(|&n| f64::from(n) > DF_COMMON_SHARE * f64::from(samples))
     }
 
+    /// Whether a post with this id is already a member (a post sent twice
+    /// must not count twice).
+    pub fn knows(&self, post_id: &str) -> bool {
+        self.state.by_post.contains_key(post_id)
+    }
+
     /// Forgets what can no longer link: keys last seen, and components last
     /// grown, more than the window plus the allowed lateness before the
     /// latest event time. A reported campaign that grew since its last

@@ -6,6 +6,8 @@ use std::io::{self, BufReader, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod cases_cli;
+
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use rampart::{synth, Scanner};
@@ -30,6 +32,19 @@ enum Command {
     /// Manage the protected-person registry (keyed hashes only).
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Run the HTTP API and the review web UI over a case store.
+    Serve(cases_cli::ServeArgs),
+    /// Manage reviewer accounts.
+    #[command(subcommand)]
+    User(cases_cli::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(cases_cli::TokenCommand),
+    /// Check the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(cases_cli::AuditCommand),
+    /// Load-test a running server's ingest endpoint (one post per request).
+    Loadtest(cases_cli::LoadtestArgs),
 }
 
 #[derive(Subcommand)]
@@ -178,6 +193,11 @@ fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench(args),
         Command::Explain(args) => explain(args),
         Command::Registry(cmd) => registry(cmd),
+        Command::Serve(args) => cases_cli::serve(args),
+        Command::User(cmd) => cases_cli::user(cmd),
+        Command::Token(cmd) => cases_cli::token(cmd),
+        Command::Audit(cmd) => cases_cli::audit(cmd),
+        Command::Loadtest(args) => cases_cli::loadtest(args),
     }
 }
 

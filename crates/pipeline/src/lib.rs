@@ -1,0 +1,299 @@
+//! The scan pipeline shared by the `rampart` commands: one [`Scanner`] holds
+//! the compiled detector and policy and turns a post into a verdict; the
+//! [`scan_stream`] driver reads JSONL, writes verdicts in input order and
+//! counts what it saw. [`synth`] generates the benchmark stream.
+
+pub mod synth;
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Write};
+use std::time::{Duration, Instant};
+
+use rampart_decide::{Action, Policy, ProtectedMatch, Verdict};
+use rampart_detect::Detector;
+use rampart_ingest::{JsonlReader, LineError, Post, Record};
+use rampart_registry::ProtectedRegistry;
+
+/// Detector, policy and (optionally) the protected-person registry,
+/// compiled once and shared read-only.
+pub struct Scanner {
+    detector: Detector,
+    policy: Policy,
+    registry: Option<ProtectedRegistry>,
+}
+
+impl Scanner {
+    /// A scanner with the built-in lexicons and the given policy.
+    pub fn new(policy: Policy) -> anyhow::Result<Self> {
+        Ok(Scanner {
+            detector: Detector::new()?,
+            policy,
+            registry: None,
+        })
+    }
+
+    /// The verdict for one post. Only the post's `text` is scanned (media
+    /// OCR text is not yet read).
+    pub fn verdict(&self, post: &Post) -> Verdict {
+        self.verdict_entities_signal(post).0
+    }
+
+    /// The verdict, the entities, and whether an allowed post still carried
+    /// a weak harm signal (a label below the policy's bar, or harm cues
+    /// such as a payment word) without lawful context: it may join a
+    /// campaign that is already reported, and is then raised to review.
+    pub fn verdict_entities_signal(
+        &self,
+        post: &Post,
+    ) -> (Verdict, Vec<rampart_detect::Entity>, bool) {
+        let detection = self.detector.detect(&post.text);
+        let s = &detection.signals;
+        let weak = (!detection.labels.is_empty() || s.harm_cues > 0) && s.lawful_context < 0.5;
+        let protected = match &self.registry {
+            Some(r) => r
+                .matches(&post.text, &detection)
+                .into_iter()
+                .map(|m| ProtectedMatch {
+                    person_id: m.person_id,
+                    fields: m.fields,
+                    partial: m.partial,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let entities = if detection.labels.is_empty() && !weak {
+            Vec::new()
+        } else {
+            detection.entities.clone()
+        };
+        (
+            Verdict::new(&post.id, detection, protected, &self.policy),
+            entities,
+            weak,
+        )
+    }
+
+    /// A campaign detector whose stop words are the lexicons' entries (role
+    /// words, agencies, verbs never identify a target).
+    pub fn campaign_detector(&self) -> rampart_campaign::CampaignDetector {
+        self.campaign_detector_with(rampart_campaign::CampaignConfig::default())
+    }
+
+    /// [`Scanner::campaign_detector`] with a chosen window and lateness.
+    pub fn campaign_detector_with(
+        &self,
+        config: rampart_campaign::CampaignConfig,
+    ) -> rampart_campaign::CampaignDetector {
+        let stop = self
+            .detector
+            .lexicon()
+            .entries()
+            .iter()
+            .map(|e| e.term.trim_end_matches('*'))
+            .filter(|t| !t.contains(' '))
+            .map(rampart_normalise::fold_term);
+        rampart_campaign::CampaignDetector::new(config, stop)
+    }
+
+    /// Adds a protected-person registry: verdicts then name the people a
+    /// post exposes (`protected_match`).
+    pub fn with_registry(mut self, registry: ProtectedRegistry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The detector.
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+}
+
+/// What a scan saw, for the summary.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    /// Posts that got a verdict.
+    pub posts: u64,
+    /// Bad lines (contract section 5).
+    pub bad_lines: u64,
+    /// Blank lines skipped.
+    pub blank_lines: u64,
+    /// Verdicts per action.
+    pub actions: BTreeMap<&'static str, u64>,
+    /// Non-allowed verdicts per category.
+    pub categories: BTreeMap<&'static str, u64>,
+    /// Campaign records written (new campaigns and growth updates).
+    pub campaign_updates: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Posts per second over the whole run.
+    pub fn posts_per_second(&self) -> f64 {
+        self.posts as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The summary as one JSON object.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": "summary",
+            "posts": self.posts,
+            "bad_lines": self.bad_lines,
+            "blank_lines": self.blank_lines,
+            "actions": self.actions,
+            "categories": self.categories,
+            "campaign_updates": self.campaign_updates,
+            "seconds": self.elapsed.as_secs_f64(),
+            "posts_per_second": self.posts_per_second().round(),
+        })
+    }
+}
+
+/// Scans one post and feeds it to the campaign detector (when given):
+/// the verdict (raised to review when a weak post joins a harmful
+/// campaign) and the campaign record it created or grew, if any. The one
+/// step `rampart scan` and `rampart serve` share.
+pub fn scan_post(
+    scanner: &Scanner,
+    campaigns: Option<&mut rampart_campaign::CampaignDetector>,
+    post: &Post,
+) -> (Verdict, Option<rampart_campaign::Campaign>) {
+    let (mut verdict, entities, weak) = scanner.verdict_entities_signal(post);
+    let facts = rampart_campaign::PostFacts {
+        id: &post.id,
+        author: &post.author,
+        created_at: post.created_at,
+        group: post.group.as_deref(),
+        reply_to: post.reply_to.as_deref(),
+        text: &post.text,
+        entities: &entities,
+        harmful: verdict.action != Action::Allow,
+        weak_signal: weak,
+        categories: verdict.labels.iter().map(|l| l.category.as_str()).collect(),
+        protected: verdict
+            .protected_match
+            .iter()
+            .map(|m| m.person_id.clone())
+            .collect(),
+        bounty: verdict
+            .labels
+            .iter()
+            .any(|l| l.category == rampart_detect::Category::Bounty),
+    };
+    let campaign = campaigns.and_then(|c| c.observe(&facts));
+    if campaign.is_some() && verdict.action == Action::Allow {
+        // A weak post inside a harmful campaign gets a look.
+        verdict.action = Action::Review;
+        verdict.rules.push("campaign.member".into());
+    }
+    (verdict, campaign)
+}
+
+/// Scans a JSONL stream: one verdict per valid line to `out`, in order; one
+/// error record per bad line to `errors`. `on_bytes` is told how many input
+/// bytes have been consumed (for a progress bar).
+pub fn scan_stream<R: BufRead, W: Write, E: Write>(
+    scanner: &Scanner,
+    input: R,
+    max_line_bytes: usize,
+    out: &mut W,
+    errors: &mut E,
+    on_progress: impl FnMut(u64),
+) -> io::Result<Summary> {
+    let mut campaigns = scanner.campaign_detector();
+    scan_stream_with(
+        scanner,
+        Some(&mut campaigns),
+        input,
+        max_line_bytes,
+        out,
+        errors,
+        on_progress,
+        true,
+    )
+}
+
+/// [`scan_stream`] with a campaign detector the caller keeps (restored
+/// from a checkpoint, or to checkpoint afterwards). `flush` writes the
+/// final update of every grown campaign at the end; leave it off when the
+/// stream will continue after a checkpoint.
+#[allow(clippy::too_many_arguments)]
+pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
+    scanner: &Scanner,
+    mut campaigns: Option<&mut rampart_campaign::CampaignDetector>,
+    input: R,
+    max_line_bytes: usize,
+    out: &mut W,
+    errors: &mut E,
+    mut on_progress: impl FnMut(u64),
+    flush: bool,
+) -> io::Result<Summary> {
+    let started = Instant::now();
+    let mut summary = Summary::default();
+    for a in Action::ALL {
+        summary.actions.insert(a.as_str(), 0);
+    }
+    let mut reader = JsonlReader::with_limit(input, max_line_bytes);
+    let mut line_buf = Vec::with_capacity(512);
+    for record in reader.by_ref() {
+        match record? {
+            Record::Post(_, post) => {
+                let (verdict, campaign) = scan_post(scanner, campaigns.as_deref_mut(), &post);
+                summary.posts += 1;
+                *summary.actions.entry(verdict.action.as_str()).or_default() += 1;
+                for l in &verdict.labels {
+                    *summary.categories.entry(l.category.as_str()).or_default() += 1;
+                }
+                line_buf.clear();
+                serde_json::to_writer(&mut line_buf, &verdict).map_err(io::Error::other)?;
+                line_buf.push(b'\n');
+                out.write_all(&line_buf)?;
+                let finished = campaigns
+                    .as_mut()
+                    .map(|c| c.take_finished())
+                    .unwrap_or_default();
+                for c in campaign.into_iter().chain(finished) {
+                    summary.campaign_updates += 1;
+                    line_buf.clear();
+                    serde_json::to_writer(&mut line_buf, &c).map_err(io::Error::other)?;
+                    line_buf.push(b'\n');
+                    out.write_all(&line_buf)?;
+                }
+            }
+            Record::Error(err) => {
+                summary.bad_lines += 1;
+                write_error(errors, &err)?;
+            }
+        }
+        if (summary.posts + summary.bad_lines) % 4096 == 0 {
+            on_progress(summary.posts + summary.bad_lines);
+        }
+    }
+    let last: Vec<rampart_campaign::Campaign> = match campaigns {
+        Some(c) if flush => c.flush(),
+        _ => Vec::new(),
+    };
+    for c in last {
+        summary.campaign_updates += 1;
+        line_buf.clear();
+        serde_json::to_writer(&mut line_buf, &c).map_err(io::Error::other)?;
+        line_buf.push(b'\n');
+        out.write_all(&line_buf)?;
+    }
+    summary.blank_lines = reader.blank_lines();
+    out.flush()?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// Writes one bad-line record (contract section 5) as a JSON line.
+pub fn write_error<E: Write>(errors: &mut E, err: &LineError) -> io::Result<()> {
+    let rec =
+        serde_json::json!({"kind": "error", "line": err.line, "reason": err.kind.to_string()});
+    writeln!(errors, "{rec}")
+}

@@ -57,7 +57,7 @@ impl Server {
 
     pub fn start_on(db: &str, port: u16) -> Server {
         let addr = format!("127.0.0.1:{port}");
-        let child = rampart()
+        let mut child = rampart()
             .args(["serve", "--db", db, "--addr", &addr])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -72,6 +72,8 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("server on {addr} did not come up");
     }
 }

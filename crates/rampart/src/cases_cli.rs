@@ -78,9 +78,9 @@ pub struct LoadtestArgs {
     /// Server base URL (http://127.0.0.1:8080).
     #[arg(long)]
     url: String,
-    /// API token.
+    /// API token; default: $RAMPART_TOKEN (keeps it out of `ps`).
     #[arg(long)]
-    token: String,
+    token: Option<String>,
     /// Posts to send, one per request.
     #[arg(long, default_value_t = 20_000)]
     posts: usize,
@@ -117,8 +117,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let store = open(&args.db).await?;
         let campaigns = Mutex::new(scanner.campaign_detector());
+        let writer = rampart_server::GroupCommit::start(store.clone());
         let state = Arc::new(rampart_server::AppState {
             store,
+            writer,
             scanner,
             campaigns,
             metrics: Default::default(),
@@ -178,6 +180,11 @@ pub fn audit(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
 /// `rampart loadtest`: posts synthetic posts one per request over
 /// keep-alive connections and reports throughput and latency percentiles.
 pub fn loadtest(args: LoadtestArgs) -> anyhow::Result<ExitCode> {
+    let token = match args.token.clone() {
+        Some(t) => t,
+        None => std::env::var("RAMPART_TOKEN")
+            .context("give --token or set RAMPART_TOKEN (rampart token create)")?,
+    };
     let url = args.url.trim_end_matches('/').to_string();
     let authority = url
         .strip_prefix("http://")
@@ -196,7 +203,7 @@ pub fn loadtest(args: LoadtestArgs) -> anyhow::Result<ExitCode> {
                 bodies.clone(),
                 next.clone(),
                 authority.clone(),
-                args.token.clone(),
+                token.clone(),
             );
             tasks.push(tokio::spawn(async move {
                 worker(bodies, next, authority, token).await

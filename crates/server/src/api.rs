@@ -119,7 +119,7 @@ pub async fn ingest_posts(state: &Shared, posts: Vec<Post>) -> Result<Vec<String
             severity: crate::severity(v),
         })
         .collect();
-    let stored = state.store.ingest(new_posts).await?;
+    let stored = state.writer.ingest(new_posts).await?;
     for (s, v) in stored.iter().zip(&verdicts) {
         if !s.duplicate {
             state.metrics.posts.inc();

@@ -34,6 +34,7 @@ impl From<CaseError> for ApiError {
             CaseError::Forbidden(_) => StatusCode::FORBIDDEN,
             CaseError::Invalid(_) => StatusCode::BAD_REQUEST,
             CaseError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            CaseError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         ApiError(status, e.to_string())
     }

@@ -13,6 +13,7 @@
 
 mod api;
 mod auth;
+mod group_commit;
 mod metrics;
 mod ui;
 
@@ -25,12 +26,15 @@ use rampart_campaign::CampaignDetector;
 use rampart_pipeline::Scanner;
 use rampart_store::cases::CaseStore;
 
+pub use group_commit::GroupCommit;
 pub use metrics::Metrics;
 
 /// What every handler shares.
 pub struct AppState {
     /// The case store.
     pub store: CaseStore,
+    /// Ingest writes go through here (group commit).
+    pub writer: GroupCommit,
     /// Detector, policy and registry.
     pub scanner: Scanner,
     /// The streaming campaign detector (posts enter it in commit order).

@@ -90,6 +90,7 @@ fn case_error(user: &PageUser, e: CaseError) -> Response {
         CaseError::Forbidden(_) => StatusCode::FORBIDDEN,
         CaseError::Invalid(_) => StatusCode::BAD_REQUEST,
         CaseError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        CaseError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     };
     error_page(status, Some(user), &e.to_string())
 }

@@ -281,6 +281,9 @@ pub enum CaseError {
     /// A bad value.
     #[error("{0}")]
     Invalid(String),
+    /// The store cannot take the request now (its writer stopped).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// Decisions a reviewer can take on a case.

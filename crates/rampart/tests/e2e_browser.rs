@@ -83,6 +83,9 @@ fn review_flow_in_headless_chromium() {
     let taken = std::fs::read_dir(&shots).unwrap().count();
     assert!(taken >= 8, "only {taken} screenshots");
     // The whole flow is in the audit chain, and it holds.
-    let v = rampart().args(["audit", "verify", "--db", &db]).output().unwrap();
+    let v = rampart()
+        .args(["audit", "verify", "--db", &db])
+        .output()
+        .unwrap();
     assert_eq!(v.status.code(), Some(0), "{v:?}");
 }

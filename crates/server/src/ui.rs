@@ -273,7 +273,19 @@ pub async fn queue(
                 }
                 @if cases.is_empty() {
                     p.empty { "Nothing here." }
-                } @else {
+                }
+                @if filter.offset > 0 || cases.len() as i64 == filter.limit {
+                    nav.pages {
+                        @if filter.offset > 0 {
+                            a rel="prev" href=(page_link(&filter, (filter.offset - filter.limit).max(0))) { "← Previous" }
+                        }
+                        span { "Cases " (filter.offset + 1) "–" (filter.offset + cases.len() as i64) }
+                        @if cases.len() as i64 == filter.limit {
+                            a rel="next" href=(page_link(&filter, filter.offset + filter.limit)) { "Next →" }
+                        }
+                    }
+                }
+                @if !cases.is_empty() {
                     table.queue {
                         thead { tr { th { "Case" } th { "Action" } th { "Categories" } th { "Post" } th { "Campaign" } th { "Age" } } }
                         tbody {
@@ -293,6 +305,28 @@ pub async fn queue(
             }
         },
     )
+}
+
+/// The queue URL for another page, keeping the filters.
+fn page_link(f: &rampart_store::cases::CaseFilter, offset: i64) -> String {
+    let mut q = vec![format!("offset={offset}"), format!("limit={}", f.limit)];
+    for (k, v) in [
+        ("status", &f.status),
+        ("action", &f.action),
+        ("category", &f.category),
+        ("campaign", &f.campaign),
+    ] {
+        if let Some(v) = v {
+            // Filter values are checked against fixed lists, except the
+            // campaign id: keep it URL-safe.
+            let v: String = v
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            q.push(format!("{k}={v}"));
+        }
+    }
+    format!("/queue?{}", q.join("&"))
 }
 
 fn truncate(s: &str, n: usize) -> String {

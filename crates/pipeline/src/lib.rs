@@ -33,6 +33,20 @@ pub struct Findings {
     weak: bool,
 }
 
+impl Findings {
+    /// A candidate (a finding or a protected match) or uncertain (two or
+    /// more harm cues without a finding or lawful context): what the
+    /// learned stage always scores.
+    pub fn is_candidate(&self) -> bool {
+        let s = &self.detection.signals;
+        !self.detection.labels.is_empty()
+            || !self.protected.is_empty()
+            // Uncertain: several harm cues, no finding, no lawful context.
+            // One cue alone ("kill it tonight") is everyday language.
+            || (s.harm_cues >= 2 && s.lawful_context < 0.5)
+    }
+}
+
 impl Scanner {
     /// A scanner with the built-in lexicons and the given policy.
     pub fn new(policy: Policy) -> anyhow::Result<Self> {
@@ -90,10 +104,7 @@ impl Scanner {
         if self.learned.is_none() {
             return false;
         }
-        let d = &f.detection;
-        !d.labels.is_empty()
-            || d.signals.harm_cues > 0
-            || !f.protected.is_empty()
+        f.is_candidate()
             || (self.learned_sample > 0 && id_hash(&post.id).is_multiple_of(self.learned_sample))
     }
 
@@ -103,19 +114,7 @@ impl Scanner {
             return Ok(vec![LearnedScores::default(); texts.len()]);
         };
         let scores = l.score_batch(texts)?;
-        Ok(scores
-            .iter()
-            .map(|m| {
-                let g = |k: &str| f64::from(m.get(k).copied().unwrap_or(0.0));
-                LearnedScores {
-                    threat: g("threat"),
-                    bounty: g("bounty"),
-                    doxxing: g("doxxing"),
-                    targeted_surveillance: g("targeted_surveillance"),
-                    lawful: g("lawful"),
-                }
-            })
-            .collect())
+        Ok(scores.iter().map(learned_scores).collect())
     }
 
     /// The policy's verdict from the findings (and learned scores), the
@@ -219,6 +218,8 @@ pub struct Summary {
     pub categories: BTreeMap<&'static str, u64>,
     /// Campaign records written (new campaigns and growth updates).
     pub campaign_updates: u64,
+    /// Posts the learned stage scored.
+    pub learned_scored: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -239,6 +240,7 @@ impl Summary {
             "actions": self.actions,
             "categories": self.categories,
             "campaign_updates": self.campaign_updates,
+            "learned_scored": self.learned_scored,
             "seconds": self.elapsed.as_secs_f64(),
             "posts_per_second": self.posts_per_second().round(),
         })
@@ -293,6 +295,18 @@ pub fn observe_campaign(
         verdict.rules.push("campaign.member".into());
     }
     (verdict, campaign)
+}
+
+/// The policy's view of the heads' output (head name → probability).
+pub fn learned_scores(heads: &BTreeMap<String, f32>) -> LearnedScores {
+    let g = |k: &str| f64::from(heads.get(k).copied().unwrap_or(0.0));
+    LearnedScores {
+        threat: g("threat"),
+        bounty: g("bounty"),
+        doxxing: g("doxxing"),
+        targeted_surveillance: g("targeted_surveillance"),
+        lawful: g("lawful"),
+    }
 }
 
 /// Fixed 64-bit hash of a post id (FNV-1a), for sampling.
@@ -385,6 +399,7 @@ pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
             })
             .collect();
         let mut learned: Vec<Option<LearnedScores>> = vec![None; records.len()];
+        summary.learned_scored += wanted.len() as u64;
         if !wanted.is_empty() {
             let texts: Vec<&str> = wanted
                 .iter()

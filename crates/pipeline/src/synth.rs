@@ -334,16 +334,7 @@ pub fn run_campaign_bench(
         let n = remaining.min(20_000);
         remaining -= n;
         fill_chunk(&mut stream, n, &mut chunk);
-        let t = scan_stream_with(
-            scanner,
-            None,
-            &chunk[..],
-            1 << 20,
-            &mut io::sink(),
-            &mut Vec::new(),
-            |_| {},
-            false,
-        )?;
+        let t = scan_chunk(scanner, &chunk)?;
         without += t.elapsed;
         out.clear();
         let last = remaining == 0;
@@ -406,6 +397,74 @@ pub fn run_campaign_bench(
         posts_per_second_without_campaigns: rate(without),
         peak_rss_mib: peak_rss_mib(),
     })
+}
+
+/// The cascade benchmark: the whole scan path with the learned stage on
+/// (all cores), and the learned stage alone on one core.
+pub fn run_cascade_bench(
+    scanner: &Scanner,
+    posts: usize,
+    seed: u64,
+) -> io::Result<serde_json::Value> {
+    let mut stream = Stream::new(seed);
+    let mut chunk = Vec::with_capacity(8 << 20);
+    let mut remaining = posts;
+    let (mut elapsed, mut scored, mut candidate_texts) =
+        (std::time::Duration::ZERO, 0u64, Vec::new());
+    while remaining > 0 {
+        let n = remaining.min(50_000);
+        remaining -= n;
+        fill_chunk(&mut stream, n, &mut chunk);
+        let s = scan_chunk(scanner, &chunk)?;
+        elapsed += s.elapsed;
+        scored += s.learned_scored;
+        if candidate_texts.len() < 1024 {
+            for line in chunk.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                let Ok(post) = rampart_ingest::parse_line(0, line) else {
+                    continue;
+                };
+                if scanner.wants_learned(&post, &scanner.findings(&post))
+                    && candidate_texts.len() < 1024
+                {
+                    candidate_texts.push(post.text);
+                }
+            }
+        }
+    }
+    let texts: Vec<&str> = candidate_texts.iter().map(String::as_str).collect();
+    let one_core = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(io::Error::other)?;
+    let started = Instant::now();
+    one_core
+        .install(|| scanner.score_learned(&texts))
+        .map_err(io::Error::other)?;
+    let alone = started.elapsed();
+    let rate = |n: f64, d: std::time::Duration| (n / d.as_secs_f64().max(1e-9)).round();
+    Ok(serde_json::json!({
+        "posts": posts,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "candidate_share": round2(scored as f64 / posts.max(1) as f64 * 100.0) / 100.0,
+        "posts_per_second_with_cascade": rate(posts as f64, elapsed),
+        "learned_stage_alone_posts_per_second_one_core": rate(texts.len() as f64, alone),
+        "peak_rss_mib": peak_rss_mib(),
+        "machine": machine(),
+    }))
+}
+
+/// Scans one JSONL chunk with no campaign detector and no output kept.
+fn scan_chunk(scanner: &Scanner, chunk: &[u8]) -> io::Result<crate::Summary> {
+    scan_stream_with(
+        scanner,
+        None,
+        chunk,
+        1 << 20,
+        &mut io::sink(),
+        &mut Vec::new(),
+        |_| {},
+        false,
+    )
 }
 
 /// Replaces `chunk` with the next `n` posts of the stream as JSONL.

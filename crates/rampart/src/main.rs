@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod cases_cli;
+mod learn_cli;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -45,6 +46,8 @@ enum Command {
     Audit(cases_cli::AuditCommand),
     /// Load-test a running server's ingest endpoint (one post per request).
     Loadtest(cases_cli::LoadtestArgs),
+    /// Train the learned stage's heads on labeled posts (k-fold CV report).
+    Train(learn_cli::TrainArgs),
 }
 
 #[derive(Subcommand)]
@@ -132,6 +135,8 @@ struct ScanArgs {
     /// The stored registry (a store made by `rampart registry import`).
     #[arg(long, value_name = "DB", conflicts_with = "protected")]
     registry: Option<String>,
+    #[command(flatten)]
+    learned: learn_cli::LearnedArgs,
     /// Posts further apart than this (event time, minutes) never link
     /// into one campaign.
     #[arg(long, value_name = "MINUTES", default_value_t = 180, value_parser = clap::value_parser!(u32).range(1..))]
@@ -161,6 +166,12 @@ struct BenchArgs {
     /// people, and report its memory and the slowdown it causes.
     #[arg(long)]
     registry_size: Option<usize>,
+    /// Measure the cascade: rules on every post, the learned stage on the
+    /// candidates (installed encoder and heads, see --encoder/--heads).
+    #[arg(long)]
+    cascade: bool,
+    #[command(flatten)]
+    learned: learn_cli::LearnedArgs,
 }
 
 fn main() -> ExitCode {
@@ -198,6 +209,7 @@ fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(cmd) => cases_cli::token(cmd),
         Command::Audit(cmd) => cases_cli::audit(cmd),
         Command::Loadtest(args) => cases_cli::loadtest(args),
+        Command::Train(args) => learn_cli::train(args),
     }
 }
 
@@ -210,7 +222,7 @@ fn load_policy(path: &Option<PathBuf>) -> anyhow::Result<Policy> {
 
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let policy = load_policy(&args.policy)?;
-    let mut scanner = Scanner::new(policy)?;
+    let mut scanner = args.learned.apply(Scanner::new(policy)?)?;
     if let Some(path) = &args.protected {
         let key = rampart_registry::RegistryKey::load(args.key_file.as_deref())?;
         let people = rampart_registry::read_persons(path)?;
@@ -303,6 +315,14 @@ fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             writeln!(f, "{}", post.to_json())?;
         }
         f.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.cascade {
+        let mut learned = args.learned.clone();
+        learned.learned = true;
+        let scanner = learned.apply(Scanner::new(Policy::default_policy())?)?;
+        let report = synth::run_cascade_bench(&scanner, args.posts, args.seed)?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
     let scanner = Scanner::new(Policy::default_policy())?;

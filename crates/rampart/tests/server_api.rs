@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use std::process::Command;
 
 /// Every route but `/healthz` and the login page, with a method.
 const ROUTES: &[(&str, &str)] = &[
@@ -595,15 +596,7 @@ fn the_server_runs_on_postgresql() {
         ),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    let list = request(
-        &server.addr,
-        "GET",
-        "/api/v1/cases",
-        &[("Authorization", &bearer(&token))],
-        b"",
-    )
-    .unwrap()
-    .json();
+    let list = get_json(&server.addr, "/api/v1/cases", &token);
     assert_eq!(list["cases"].as_array().unwrap().len(), 1);
     let v = rampart()
         .args(["audit", "verify", "--db", &pg.url])
@@ -614,3 +607,53 @@ fn the_server_runs_on_postgresql() {
 
 #[path = "../../store/tests/pg/mod.rs"]
 mod pg;
+
+#[test]
+fn campaigns_keep_linking_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = temp_db(dir.path());
+    let token = user_with_token(&db, "rui", "reviewer", "reviewer password");
+    let posts = [
+        ("a1", "$5,000 to whoever puts Judge Okafor in the hospital."),
+        ("a2", "Okafor lives at 4417 Larkspur Ct, Berwyn. Go visit."),
+        (
+            "a3",
+            "Okafor leaves the courthouse at 6pm every day, follow him.",
+        ),
+    ];
+    let line = |i: usize| {
+        serde_json::json!({"id": format!("k{i}"), "author": posts[i].0,
+            "created_at": format!("2025-10-14T12:0{i}:00Z"), "text": posts[i].1})
+        .to_string()
+    };
+    let port = free_port();
+    let mut server = Server::start_on(&db, port);
+    assert_eq!(
+        ingest(&server.addr, &token, &format!("{}\n{}", line(0), line(1))).status,
+        200
+    );
+    // A graceful stop (SIGTERM) saves the campaign detector's state.
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(
+        server.child.wait().unwrap().success(),
+        "serve exits cleanly on SIGTERM"
+    );
+    drop(server);
+    let server = Server::start_on(&db, port);
+    assert_eq!(ingest(&server.addr, &token, &line(2)).status, 200);
+    let list = get_json(&server.addr, "/api/v1/cases", &token);
+    let campaign = list["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "campaign")
+        .unwrap_or_else(|| panic!("no campaign case after the restart: {list}"));
+    let record: serde_json::Value =
+        serde_json::from_str(campaign["detail_json"].as_str().unwrap()).unwrap();
+    assert_eq!(record["members"], serde_json::json!(["k0", "k1", "k2"]));
+}

@@ -82,8 +82,11 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-/// Serves until Ctrl-C / SIGTERM.
+/// Serves until Ctrl-C / SIGTERM, restoring and saving campaign state.
 pub async fn serve(state: Shared, addr: SocketAddr) -> anyhow::Result<()> {
+    if restore_campaigns(&state).await? {
+        eprintln!("rampart serve: campaign state restored");
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
@@ -91,11 +94,58 @@ pub async fn serve(state: Shared, addr: SocketAddr) -> anyhow::Result<()> {
         "rampart serve: listening on http://{}",
         listener.local_addr()?
     );
-    axum::serve(listener, router(state))
+    // Campaign state survives restarts: saved every 30 s and on shutdown
+    // (a SIGKILL loses at most the last 30 s of linking, never a case).
+    let saver = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let _ = save_campaigns(&state).await;
+            }
+        })
+    };
+    axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
         })
         .await?;
+    saver.abort();
+    save_campaigns(&state).await?;
+    Ok(())
+}
+
+/// Restores the campaign detector from the store's last checkpoint.
+pub async fn restore_campaigns(state: &Shared) -> anyhow::Result<bool> {
+    let Some(ckpt) = state.store.load_campaign_state().await? else {
+        return Ok(false);
+    };
+    let mut c = state
+        .campaigns
+        .lock()
+        .map_err(|_| anyhow::anyhow!("campaign state poisoned"))?;
+    c.restore(&ckpt)
+        .map_err(|e| anyhow::anyhow!("stored campaign checkpoint: {e}"))?;
+    Ok(true)
+}
+
+/// Saves the campaign detector's state into the store.
+pub async fn save_campaigns(state: &Shared) -> anyhow::Result<()> {
+    let ckpt = {
+        let c = state
+            .campaigns
+            .lock()
+            .map_err(|_| anyhow::anyhow!("campaign state poisoned"))?;
+        c.checkpoint()
+    };
+    state.store.save_campaign_state(&ckpt).await?;
     Ok(())
 }
 

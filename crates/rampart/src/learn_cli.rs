@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use clap::Args;
 use rampart::Scanner;
 use rampart_decide::Action;
-use rampart_learn::{BertEncoder, TrainConfig};
+use rampart_learn::TrainConfig;
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -92,7 +92,7 @@ impl Tally {
 }
 
 pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
-    let encoder = BertEncoder::load(&args.encoder, rampart_learn::DEFAULT_ENCODER_NAME)?;
+    let encoder = rampart_learn::load_encoder(&args.encoder)?;
     let mut examples = Vec::new();
     let mut files = Vec::new();
     for path in &args.data {
@@ -103,7 +103,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!examples.is_empty(), "no labeled posts in the data files");
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let trained = rampart_learn::train_heads(
-        &encoder,
+        encoder.as_ref(),
         &examples,
         files,
         args.folds as usize,

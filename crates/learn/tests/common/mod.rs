@@ -1,0 +1,32 @@
+//! Where the installed encoders are, for tests that need them.
+
+use std::path::{Path, PathBuf};
+
+/// The installed model directory `rel` (relative to the repository root)
+/// if `probe` exists in it. Without it the test is skipped, unless
+/// RAMPART_REQUIRE_MODELS is set (as `scripts/test.sh` does), which makes
+/// a missing model a failure.
+pub fn model_dir(rel: &str, probe: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel);
+    if dir.join(probe).exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("RAMPART_REQUIRE_MODELS").is_err(),
+        "RAMPART_REQUIRE_MODELS is set but {} is missing",
+        dir.join(probe).display()
+    );
+    eprintln!("skipping: run scripts/setup-models.sh first");
+    None
+}
+
+/// Largest absolute difference between two vectors.
+pub fn max_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max)
+}

@@ -33,6 +33,14 @@ const ORDERS: [(usize, usize); 3] = [(2, 0), (3, 1), (5, 2)];
 /// so several short posts share that cost, while the working set stays
 /// cache-sized. A longer post is a batch of its own.
 const TOKEN_BUDGET: usize = 512;
+/// Floats of a piece's context-free features: its projection (three
+/// branches) and, per branch and window slot, that projection times the
+/// slot's block of the first convolution.
+const PIECE: usize = 3 * CNN + (2 + 3 + 5) * CNN;
+/// Pieces whose features are kept once computed (13 KB each, ~110 MB at
+/// most). Text is Zipf-distributed, so the first pieces a stream brings
+/// cover most of its tokens; the rest are computed per batch.
+const CACHE_PIECES: usize = 8192;
 
 /// A row-major f32 matrix.
 struct Mat {
@@ -44,7 +52,9 @@ struct Mat {
 struct Branch {
     order: usize,
     left: usize,
-    w1: Mat,
+    /// The first convolution split by window slot: `order` blocks of
+    /// 256×256, so a token's pre-activation is a sum of per-piece products.
+    w1: Vec<Mat>,
     b1: Vec<f32>,
     w2: Mat,
     b2: Vec<f32>,
@@ -75,6 +85,10 @@ pub struct Usem3Encoder {
     p1: Mat,
     p3: Mat,
     eps: f32,
+    /// Piece id → its context-free features, filled on first use up to
+    /// [`CACHE_PIECES`] pieces.
+    cache: Vec<std::sync::OnceLock<Box<[f32]>>>,
+    cached: std::sync::atomic::AtomicUsize,
 }
 
 impl Usem3Encoder {
@@ -134,12 +148,13 @@ impl Usem3Encoder {
             branches.push(Branch {
                 order,
                 left,
-                w1: npz.mat(&format!("w1_{order}"))?,
+                w1: npz.mat(&format!("w1_{order}"))?.split_rows(order),
                 b1: npz.f32(&format!("b1_{order}"))?,
                 w2: npz.mat(&format!("w2_{order}"))?,
                 b2: npz.f32(&format!("b2_{order}"))?,
             });
         }
+        let vocab = sp.vocab_size();
         let encoder = Usem3Encoder {
             name: name.to_string(),
             sha256,
@@ -163,6 +178,8 @@ impl Usem3Encoder {
             p1: npz.mat("p1")?,
             p3: npz.mat("p3")?,
             eps: npz.f32("eps")?[0],
+            cache: (0..vocab).map(|_| std::sync::OnceLock::new()).collect(),
+            cached: std::sync::atomic::AtomicUsize::new(0),
         };
         encoder
             .check_shapes()
@@ -188,7 +205,12 @@ impl Usem3Encoder {
         };
         want(&self.proj, EMB, 3 * CNN, "proj")?;
         for b in &self.branches {
-            want(&b.w1, b.order * CNN, CNN, "w1")?;
+            if b.w1.len() != b.order {
+                return Err(format!("w1_{} has the wrong number of rows", b.order));
+            }
+            for part in &b.w1 {
+                want(part, CNN, CNN, "w1")?;
+            }
             want(&b.w2, b.order * CNN, CNN, "w2")?;
         }
         want(&self.cnn_w, FEAT, EMB, "cnn_W")?;
@@ -207,38 +229,116 @@ impl Usem3Encoder {
         Ok(())
     }
 
-    /// Embeds one micro-batch of tokenized texts into `out` (one row each).
-    fn embed_batch(&self, group: &[Vec<u32>], out: &mut Vec<Vec<f32>>) {
-        let n_tokens: usize = group.iter().map(Vec::len).sum();
-        // Sentence of each token, as (start, end) token positions.
-        let mut span = Vec::with_capacity(n_tokens);
-        let mut feats = vec![0f32; n_tokens * FEAT];
-        let mut t = 0;
-        for ids in group {
-            let (start, end) = (t, t + ids.len());
-            for &id in ids {
-                let id = id as usize;
-                let (scale, lo) = (self.scale[id % CHUNKS], self.lo[id % CHUNKS]);
-                let codes = &self.table[id * EMB..(id + 1) * EMB];
-                for (dst, &q) in feats[t * FEAT..t * FEAT + EMB].iter_mut().zip(codes) {
-                    *dst = q as f32 * scale + lo;
-                }
-                span.push((start, end));
-                t += 1;
-            }
+    /// The context-free part of the forward pass for some pieces, one row
+    /// of [`PIECE`] floats each: the raw embedding projected and
+    /// layernormed, then times every window-slot block of each branch's
+    /// first convolution.
+    fn piece_features(&self, ids: &[u32]) -> Vec<f32> {
+        let m = ids.len();
+        if m == 0 {
+            return Vec::new();
         }
-        // Projection of the raw embedding for all three branches at once.
-        let mut x = bias_rows(&self.proj_b, n_tokens);
-        matmul(&feats, FEAT, n_tokens, EMB, &self.proj, &mut x);
+        let mut emb = vec![0f32; m * EMB];
+        for (row, &id) in emb.chunks_exact_mut(EMB).zip(ids) {
+            self.dequantise(id, row);
+        }
+        let mut x = bias_rows(&self.proj_b, m);
+        matmul(&emb, EMB, m, EMB, &self.proj, &mut x);
         for row in x.chunks_exact_mut(3 * CNN) {
             layernorm(row, &self.proj_ln_g, &self.proj_ln_b, self.eps);
         }
-        let mut xs = vec![0f32; n_tokens * CNN];
+        let mut out = vec![0f32; m * PIECE];
+        for (dst, src) in out.chunks_exact_mut(PIECE).zip(x.chunks_exact(3 * CNN)) {
+            dst[..3 * CNN].copy_from_slice(src);
+        }
+        let mut g = vec![0f32; m * CNN];
         for (i, b) in self.branches.iter().enumerate() {
-            for (dst, src) in xs.chunks_exact_mut(CNN).zip(x.chunks_exact(3 * CNN)) {
-                dst.copy_from_slice(&src[i * CNN..(i + 1) * CNN]);
+            for (k, block) in b.w1.iter().enumerate() {
+                g.iter_mut().for_each(|v| *v = 0.0);
+                matmul(&x[i * CNN..], 3 * CNN, m, CNN, block, &mut g);
+                let off = slot_offset(i, k);
+                for (dst, src) in out.chunks_exact_mut(PIECE).zip(g.chunks_exact(CNN)) {
+                    dst[off..off + CNN].copy_from_slice(src);
+                }
             }
-            let h = residual_conv(&xs, &span, b.order, b.left, &b.w1, &b.b1);
+        }
+        out
+    }
+
+    fn dequantise(&self, id: u32, dst: &mut [f32]) {
+        let id = id as usize;
+        let (scale, lo) = (self.scale[id % CHUNKS], self.lo[id % CHUNKS]);
+        for (d, &q) in dst.iter_mut().zip(&self.table[id * EMB..(id + 1) * EMB]) {
+            *d = q as f32 * scale + lo;
+        }
+    }
+
+    /// Embeds one micro-batch of tokenized texts into `out` (one row each).
+    fn embed_batch(&self, group: &[Vec<u32>], out: &mut Vec<Vec<f32>>) {
+        use std::sync::atomic::Ordering;
+        let n_tokens: usize = group.iter().map(Vec::len).sum();
+        let ids: Vec<u32> = group.iter().flatten().copied().collect();
+        // Sentence of each token, as (start, end) token positions.
+        let mut span = Vec::with_capacity(n_tokens);
+        let mut t = 0;
+        for sentence in group {
+            span.extend(std::iter::repeat_n((t, t + sentence.len()), sentence.len()));
+            t += sentence.len();
+        }
+        // Context-free features: cached, or computed here for the batch's
+        // new pieces (and kept while the cache has room).
+        let mut fresh_ids: Vec<u32> = Vec::new();
+        let mut fresh_row: std::collections::HashMap<u32, usize> = Default::default();
+        for &id in &ids {
+            if self.cache[id as usize].get().is_none() && !fresh_row.contains_key(&id) {
+                fresh_row.insert(id, fresh_ids.len());
+                fresh_ids.push(id);
+            }
+        }
+        let fresh = self.piece_features(&fresh_ids);
+        for (&id, row) in fresh_ids.iter().zip(fresh.chunks_exact(PIECE)) {
+            if self.cached.load(Ordering::Relaxed) < CACHE_PIECES
+                && self.cache[id as usize].set(row.into()).is_ok()
+            {
+                self.cached.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let piece = |id: u32| -> &[f32] {
+            match self.cache[id as usize].get() {
+                Some(row) => row,
+                None => {
+                    let r = fresh_row[&id];
+                    &fresh[r * PIECE..(r + 1) * PIECE]
+                }
+            }
+        };
+        let mut feats = vec![0f32; n_tokens * FEAT];
+        for (row, &id) in feats.chunks_exact_mut(FEAT).zip(&ids) {
+            self.dequantise(id, &mut row[..EMB]);
+        }
+        let mut h = vec![0f32; n_tokens * CNN];
+        for (i, b) in self.branches.iter().enumerate() {
+            // First convolution: bias plus the window's per-piece products,
+            // zero outside the token's sentence; ReLU; plus the residual.
+            for (t, row) in h.chunks_exact_mut(CNN).enumerate() {
+                row.copy_from_slice(&b.b1);
+                let (start, end) = span[t];
+                for k in 0..b.order {
+                    let Some(src) = (t + k).checked_sub(b.left) else {
+                        continue;
+                    };
+                    if src >= start && src < end {
+                        let off = slot_offset(i, k);
+                        for (v, g) in row.iter_mut().zip(&piece(ids[src])[off..off + CNN]) {
+                            *v += g;
+                        }
+                    }
+                }
+                let x = &piece(ids[t])[i * CNN..(i + 1) * CNN];
+                for (v, r) in row.iter_mut().zip(x) {
+                    *v = v.max(0.0) + r;
+                }
+            }
             let c2 = residual_conv(&h, &span, b.order, b.left, &b.w2, &b.b2);
             let off = EMB + i * CNN;
             for (dst, src) in feats.chunks_exact_mut(FEAT).zip(c2.chunks_exact(CNN)) {
@@ -386,14 +486,21 @@ fn layernorm(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     }
 }
 
+/// Where a branch's window slot starts in a piece's features.
+fn slot_offset(branch: usize, slot: usize) -> usize {
+    let before: usize = ORDERS[..branch].iter().map(|(n, _)| n).sum();
+    3 * CNN + (before + slot) * CNN
+}
+
 /// `out += a · w` where `a` is `rows` rows of which the first `k` of every
 /// `stride` columns are used (`w` has `k` rows).
 fn matmul(a: &[f32], stride: usize, rows: usize, k: usize, w: &Mat, out: &mut [f32]) {
     assert_eq!(w.rows, k);
-    assert!(a.len() >= rows * stride && out.len() == rows * w.cols);
+    assert_eq!(out.len(), rows * w.cols);
     if rows == 0 {
         return;
     }
+    assert!(a.len() >= (rows - 1) * stride + k);
     // SAFETY: the slices cover the strided extents checked above.
     unsafe {
         gemm::gemm(
@@ -421,6 +528,19 @@ fn matmul(a: &[f32], stride: usize, rows: usize, k: usize, w: &Mat, out: &mut [f
 }
 
 impl Mat {
+    /// Cut into `parts` blocks of consecutive rows.
+    fn split_rows(self, parts: usize) -> Vec<Mat> {
+        let rows = self.rows / parts;
+        self.data
+            .chunks_exact(rows * self.cols)
+            .map(|c| Mat {
+                rows,
+                cols: self.cols,
+                data: c.to_vec(),
+            })
+            .collect()
+    }
+
     /// Side by side: same rows, columns concatenated.
     fn hcat(parts: &[Mat]) -> Mat {
         let rows = parts[0].rows;

@@ -318,7 +318,7 @@ fn id_hash(id: &str) -> u64 {
 
 /// Posts read ahead when the learned stage is on, so its encoder runs in
 /// batches across cores; verdicts still come out in input order.
-const CASCADE_CHUNK: usize = 512;
+const CASCADE_CHUNK: usize = 4096;
 
 /// Scans a JSONL stream: one verdict per valid line to `out`, in order; one
 /// error record per bad line to `errors`. `on_bytes` is told how many input
@@ -385,13 +385,18 @@ pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
         }
         // Rules on every post; the learned stage on the candidates, in one
         // batch.
-        let mut findings: Vec<Option<Findings>> = records
-            .iter()
-            .map(|r| match r {
-                Record::Post(_, post) => Some(scanner.findings(post)),
-                Record::Error(_) => None,
-            })
-            .collect();
+        // With the learned stage on, posts come in chunks: the rules run
+        // on all cores too (they are pure per post).
+        let rules = |r: &Record| match r {
+            Record::Post(_, post) => Some(scanner.findings(post)),
+            Record::Error(_) => None,
+        };
+        let mut findings: Vec<Option<Findings>> = if chunk > 1 {
+            use rayon::prelude::*;
+            records.par_iter().map(rules).collect()
+        } else {
+            records.iter().map(rules).collect()
+        };
         let wanted: Vec<usize> = (0..records.len())
             .filter(|&i| match (&records[i], &findings[i]) {
                 (Record::Post(_, p), Some(f)) => scanner.wants_learned(p, f),

@@ -63,6 +63,23 @@ const BENIGN: &[&str] = &[
     "We're gonna kill it tonight at the show, doors at 8!",
 ];
 
+/// Everyday posts with no harm cue at all: most of a real platform's
+/// traffic, and the share the rules pass over without a second look.
+const EVERYDAY: &[&str] = &[
+    "Made {team}-colour cupcakes for the party, they turned out great.",
+    "Does anyone have a good recipe for pozole? Mine is always bland.",
+    "Traffic on {street} is terrible again, leave early if you can.",
+    "My cat knocked the plant off the shelf for the third time today.",
+    "Reading a really good book about the history of the railways.",
+    "Happy birthday to my little sister, 16 already!",
+    "¿Alguien me recomienda un buen mecánico por {place}?",
+    "Qué rico está el café de la esquina, lo recomiendo mucho.",
+    "Mañana empiezo el gimnasio, ahora sí en serio.",
+    "Se me olvidó el paraguas y está lloviendo a cántaros.",
+    "New episode of the podcast is up, we talk about gardening in small spaces.",
+    "Finally fixed the bike, going for a ride along the river.",
+];
+
 const HARMFUL: &[&str] = &[
     "$50,000 to whoever kills Agent {name}. Half upfront.",
     "Pago 2 mil dólares por la dirección del agente {name}. Solo info confirmada.",
@@ -142,6 +159,9 @@ pub struct Stream {
     scheduled: std::collections::VecDeque<(u64, u64, u64)>,
     /// Planted campaign → its post ids (the ground truth).
     pub planted: std::collections::HashMap<u64, Vec<String>>,
+    /// Percent of posts that are everyday chatter (the rest keep the mix
+    /// of hard negatives, harmful and evasive posts).
+    everyday_percent: u64,
 }
 
 const PLANTED: &[&str] = &[
@@ -162,7 +182,15 @@ impl Stream {
             plant_every: None,
             scheduled: Default::default(),
             planted: Default::default(),
+            everyday_percent: 0,
         }
+    }
+
+    /// Makes `percent` of the posts everyday chatter, diluting the default
+    /// mix (which is heavy in hard negatives) towards a real stream's.
+    pub fn everyday(mut self, percent: u64) -> Self {
+        self.everyday_percent = percent.min(100);
+        self
     }
 
     /// Plants a campaign every `every` posts (at least 4,000 apart).
@@ -209,8 +237,11 @@ impl Iterator for Stream {
             }
         }
         let r = &mut self.rng;
+        let everyday = self.everyday_percent > 0 && (r.below(100) as u64) < self.everyday_percent;
         let roll = r.below(100);
-        let template = if roll < 94 {
+        let template = if everyday {
+            r.pick(EVERYDAY)
+        } else if roll < 94 {
             r.pick(BENIGN)
         } else if roll < 98 {
             r.pick(HARMFUL)
@@ -405,8 +436,9 @@ pub fn run_cascade_bench(
     scanner: &Scanner,
     posts: usize,
     seed: u64,
+    everyday_percent: u64,
 ) -> io::Result<serde_json::Value> {
-    let mut stream = Stream::new(seed);
+    let mut stream = Stream::new(seed).everyday(everyday_percent);
     let mut chunk = Vec::with_capacity(8 << 20);
     let mut remaining = posts;
     let (mut elapsed, mut scored, mut candidate_texts) =
@@ -444,6 +476,7 @@ pub fn run_cascade_bench(
     let rate = |n: f64, d: std::time::Duration| (n / d.as_secs_f64().max(1e-9)).round();
     Ok(serde_json::json!({
         "posts": posts,
+        "everyday_percent": everyday_percent,
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         "candidate_share": round2(scored as f64 / posts.max(1) as f64 * 100.0) / 100.0,
         "posts_per_second_with_cascade": rate(posts as f64, elapsed),

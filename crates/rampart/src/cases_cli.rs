@@ -32,6 +32,8 @@ pub struct ServeArgs {
     /// File holding the registry key; default: $RAMPART_REGISTRY_KEY.
     #[arg(long, value_name = "PATH")]
     key_file: Option<PathBuf>,
+    #[command(flatten)]
+    learned: crate::learn_cli::LearnedArgs,
 }
 
 #[derive(Subcommand)]
@@ -115,6 +117,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             scanner =
                 scanner.with_registry(rampart_registry::ProtectedRegistry::from_facts(key, facts));
         }
+        let scanner = args.learned.apply(scanner)?;
         let store = open(&args.db).await?;
         let campaigns = Mutex::new(scanner.campaign_detector());
         let writer = rampart_server::GroupCommit::start(store.clone());

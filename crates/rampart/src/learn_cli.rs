@@ -32,12 +32,12 @@ pub struct TrainArgs {
     policy: Option<PathBuf>,
 }
 
-/// Learned-stage options shared by `scan` and `bench`.
+/// Learned-stage options shared by `scan`, `serve` and `bench`.
 #[derive(Args, Clone)]
 pub struct LearnedArgs {
     /// Run the learned second stage after the rules (off by default: on
-    /// the dev set it does not yet beat the rules and it costs throughput,
-    /// see README).
+    /// the dev set it catches the one post the rules miss but does not yet
+    /// lower their false positives, and it costs throughput; see README).
     #[arg(long)]
     pub learned: bool,
     /// Sentence-encoder directory (installed by scripts/setup-models.sh).

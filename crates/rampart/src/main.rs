@@ -170,6 +170,11 @@ struct BenchArgs {
     /// candidates (installed encoder and heads, see --encoder/--heads).
     #[arg(long)]
     cascade: bool,
+    /// Percent of generated posts that are everyday chatter with no harm
+    /// cue (the default mix is heavy in hard negatives: about 11% of it
+    /// are candidates; 55 brings that to about 5%).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=100))]
+    everyday: u64,
     #[command(flatten)]
     learned: learn_cli::LearnedArgs,
 }
@@ -310,7 +315,8 @@ fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let stream = match args.plant_campaigns {
             Some(every) => synth::Stream::new(args.seed).planting(every),
             None => synth::Stream::new(args.seed),
-        };
+        }
+        .everyday(args.everyday);
         for post in stream.take(args.posts) {
             writeln!(f, "{}", post.to_json())?;
         }
@@ -321,7 +327,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let mut learned = args.learned.clone();
         learned.learned = true;
         let scanner = learned.apply(Scanner::new(Policy::default_policy())?)?;
-        let report = synth::run_cascade_bench(&scanner, args.posts, args.seed)?;
+        let report = synth::run_cascade_bench(&scanner, args.posts, args.seed, args.everyday)?;
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }

@@ -5,6 +5,8 @@
 //! Tests that need the encoder skip without it unless
 //! RAMPART_REQUIRE_MODELS is set (scripts/test.sh sets it).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,7 +23,7 @@ fn rampart() -> Command {
 fn have_model() -> bool {
     let ok = root()
         .join(rampart_learn::DEFAULT_ENCODER_DIR)
-        .join("model.safetensors")
+        .join("resources/weights.npz")
         .exists();
     if !ok {
         assert!(
@@ -68,13 +70,14 @@ fn training_is_deterministic_and_the_cross_validated_cascade_meets_the_bar() {
     );
     assert_eq!(m["folds"], 5);
     assert_eq!(m["encoder_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(m["encoder"], rampart_learn::USEM3_NAME);
     for h in rampart_learn::HEADS {
         assert!(
-            heads["heads"][h]["weights"].as_array().unwrap().len() == 384,
+            heads["heads"][h]["weights"].as_array().unwrap().len() == 512,
             "{h}"
         );
         assert!(
-            m["metrics"][h]["auc"].as_f64().unwrap() > 0.75,
+            m["metrics"][h]["auc"].as_f64().unwrap() > 0.85,
             "{h}: {}",
             m["metrics"][h]
         );
@@ -145,7 +148,8 @@ fn a_missing_model_is_refused_naming_the_files_and_the_command() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("/nonexistent/encoder/model.safetensors"),
+        err.contains("/nonexistent/encoder/resources/weights.npz")
+            && err.contains("/nonexistent/encoder/resources/sp.model"),
         "{err}"
     );
     assert!(err.contains("scripts/setup-models.sh"), "{err}");
@@ -161,4 +165,75 @@ fn a_missing_model_is_refused_naming_the_files_and_the_command() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn serve_runs_the_cascade_and_refuses_to_start_without_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cases.db");
+    let db = db.to_str().unwrap();
+    let o = rampart()
+        .args([
+            "serve",
+            "--db",
+            db,
+            "--learned",
+            "--encoder",
+            "/nonexistent/encoder",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("weights.npz") && err.contains("scripts/setup-models.sh"),
+        "{err}"
+    );
+    if !have_model() {
+        return;
+    }
+    let token = common::user_with_token(db, "rev", "reviewer", "a long password 1");
+    let encoder = root().join(rampart_learn::DEFAULT_ENCODER_DIR);
+    let heads = root().join(rampart_learn::DEFAULT_HEADS);
+    let server = common::Server::start_with(
+        db,
+        common::free_port(),
+        &[
+            "--learned",
+            "--encoder",
+            encoder.to_str().unwrap(),
+            "--heads",
+            heads.to_str().unwrap(),
+        ],
+    );
+    let body = [
+        common::post_line(
+            "l1",
+            "a1",
+            "$50,000 to whoever kills Agent Mora. Half upfront.",
+        ),
+        common::post_line(
+            "l2",
+            "a2",
+            "Pago 2 mil dólares por la dirección del agente Ruiz.",
+        ),
+        common::post_line("l3", "a3", "Lovely morning at the lake."),
+    ]
+    .join("\n");
+    let r = common::ingest(&server.addr, &token, &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let actions: Vec<String> = r
+        .body
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(actions.len(), 3);
+    assert_ne!(actions[0], "allow");
+    assert_ne!(actions[1], "allow");
+    assert_eq!(actions[2], "allow");
 }

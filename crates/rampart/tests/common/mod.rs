@@ -56,9 +56,15 @@ impl Server {
     }
 
     pub fn start_on(db: &str, port: u16) -> Server {
+        Self::start_with(db, port, &[])
+    }
+
+    /// A server with extra `serve` options.
+    pub fn start_with(db: &str, port: u16, extra: &[&str]) -> Server {
         let addr = format!("127.0.0.1:{port}");
         let mut child = rampart()
             .args(["serve", "--db", db, "--addr", &addr])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -269,6 +269,9 @@ pub struct Trained {
     pub file: HeadsFile,
     /// Out-of-fold scores per example id: from heads that never saw it.
     pub out_of_fold: BTreeMap<String, BTreeMap<String, f32>>,
+    /// Cross-validated metrics per language hint, then per head (how the
+    /// encoder does on each language).
+    pub by_language: BTreeMap<String, BTreeMap<String, HeadMetrics>>,
 }
 
 /// Trains every head: k-fold cross-validation for the metrics and the
@@ -322,12 +325,32 @@ pub fn train_heads(
         },
         heads,
     };
+    let mut by_language: BTreeMap<String, BTreeMap<String, HeadMetrics>> = BTreeMap::new();
+    let langs: std::collections::BTreeSet<&str> =
+        examples.iter().filter_map(|e| e.lang.as_deref()).collect();
+    for lang in langs {
+        let idx: Vec<usize> = (0..examples.len())
+            .filter(|&i| examples[i].lang.as_deref() == Some(lang))
+            .collect();
+        for name in HEADS {
+            let scores: Vec<f32> = idx.iter().map(|&i| oof[i][name]).collect();
+            let truth: Vec<bool> = idx.iter().map(|&i| examples[i].is(name)).collect();
+            by_language
+                .entry(lang.to_string())
+                .or_default()
+                .insert(name.to_string(), head::metrics(&scores, &truth));
+        }
+    }
     let out_of_fold = examples
         .iter()
         .zip(oof)
         .map(|(e, s)| (e.id.clone(), s))
         .collect();
-    Ok(Trained { file, out_of_fold })
+    Ok(Trained {
+        file,
+        out_of_fold,
+        by_language,
+    })
 }
 
 /// The learned stage ready to run: encoder plus heads that fit it.

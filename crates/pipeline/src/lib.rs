@@ -366,94 +366,62 @@ pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
     }
     let mut reader = JsonlReader::with_limit(input, max_line_bytes);
     let mut line_buf = Vec::with_capacity(512);
-    let chunk = if scanner.has_learned() {
-        CASCADE_CHUNK
-    } else {
-        1
+    // With the learned stage on, posts go in chunks through two stages
+    // that overlap: while one chunk's verdicts are decided and written in
+    // order (campaign detection needs one thread), the next chunk's rules
+    // and encoder run on the other cores.
+    let pipelined = scanner.has_learned();
+    let mut sink = Sink {
+        out: &mut *out,
+        errors: &mut *errors,
+        line_buf: &mut line_buf,
+        summary: &mut summary,
+        on_progress: &mut on_progress,
     };
-    let mut records: Vec<Record> = Vec::with_capacity(chunk);
-    loop {
-        records.clear();
+    if !pipelined {
+        // Rules only: one post at a time, nothing read ahead.
         for record in reader.by_ref() {
-            records.push(record?);
-            if records.len() >= chunk {
-                break;
-            }
+            let record = record?;
+            let f = match &record {
+                Record::Post(_, post) => Some(scanner.findings(post)),
+                Record::Error(_) => None,
+            };
+            emit_one(
+                scanner,
+                campaigns.as_deref_mut(),
+                &record,
+                f,
+                None,
+                &mut sink,
+            )?;
         }
-        if records.is_empty() {
-            break;
-        }
-        // Rules on every post; the learned stage on the candidates, in one
-        // batch.
-        // With the learned stage on, posts come in chunks: the rules run
-        // on all cores too (they are pure per post).
-        let rules = |r: &Record| match r {
-            Record::Post(_, post) => Some(scanner.findings(post)),
-            Record::Error(_) => None,
-        };
-        let mut findings: Vec<Option<Findings>> = if chunk > 1 {
-            use rayon::prelude::*;
-            records.par_iter().map(rules).collect()
-        } else {
-            records.iter().map(rules).collect()
-        };
-        let wanted: Vec<usize> = (0..records.len())
-            .filter(|&i| match (&records[i], &findings[i]) {
-                (Record::Post(_, p), Some(f)) => scanner.wants_learned(p, f),
-                _ => false,
-            })
-            .collect();
-        let mut learned: Vec<Option<LearnedScores>> = vec![None; records.len()];
-        summary.learned_scored += wanted.len() as u64;
-        if !wanted.is_empty() {
-            let texts: Vec<&str> = wanted
-                .iter()
-                .filter_map(|&i| match &records[i] {
-                    Record::Post(_, p) => Some(p.text.as_str()),
-                    Record::Error(_) => None,
-                })
-                .collect();
-            let scores = scanner.score_learned(&texts).map_err(io::Error::other)?;
-            for (&i, sc) in wanted.iter().zip(scores) {
-                learned[i] = Some(sc);
-            }
-        }
-        for (i, record) in records.iter().enumerate() {
-            match record {
-                Record::Post(_, post) => {
-                    let f = findings[i].take().expect("findings for every post");
-                    let decided = scanner.decide(post, f, learned[i]);
-                    let (verdict, campaign) =
-                        observe_campaign(campaigns.as_deref_mut(), post, decided);
-                    summary.posts += 1;
-                    *summary.actions.entry(verdict.action.as_str()).or_default() += 1;
-                    for l in &verdict.labels {
-                        *summary.categories.entry(l.category.as_str()).or_default() += 1;
-                    }
-                    line_buf.clear();
-                    serde_json::to_writer(&mut line_buf, &verdict).map_err(io::Error::other)?;
-                    line_buf.push(b'\n');
-                    out.write_all(&line_buf)?;
-                    let finished = campaigns
-                        .as_mut()
-                        .map(|c| c.take_finished())
-                        .unwrap_or_default();
-                    for c in campaign.into_iter().chain(finished) {
-                        summary.campaign_updates += 1;
-                        line_buf.clear();
-                        serde_json::to_writer(&mut line_buf, &c).map_err(io::Error::other)?;
-                        line_buf.push(b'\n');
-                        out.write_all(&line_buf)?;
-                    }
-                }
-                Record::Error(err) => {
-                    summary.bad_lines += 1;
-                    write_error(errors, err)?;
+    } else {
+        let mut pending: Option<Scored> = None;
+        loop {
+            let mut records: Vec<Record> = Vec::with_capacity(CASCADE_CHUNK);
+            for record in reader.by_ref() {
+                records.push(record?);
+                if records.len() >= CASCADE_CHUNK {
+                    break;
                 }
             }
-            if (summary.posts + summary.bad_lines) % 4096 == 0 {
-                on_progress(summary.posts + summary.bad_lines);
-            }
+            let done = records.is_empty();
+            let mut next: Option<io::Result<Scored>> = None;
+            let mut emitted = Ok(());
+            rayon::in_place_scope(|s| {
+                if !done {
+                    let next = &mut next;
+                    s.spawn(move |_| *next = Some(score_chunk(scanner, records)));
+                }
+                if let Some(p) = pending.take() {
+                    emitted = emit_chunk(scanner, campaigns.as_deref_mut(), p, &mut sink);
+                }
+            });
+            emitted?;
+            let Some(scored) = next else { break };
+            let scored = scored?;
+            sink.summary.learned_scored += scored.learned.iter().flatten().count() as u64;
+            pending = Some(scored);
         }
     }
     let last: Vec<rampart_campaign::Campaign> = match campaigns {
@@ -471,6 +439,126 @@ pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
     out.flush()?;
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// A chunk of records with the rules' findings and the learned scores.
+struct Scored {
+    records: Vec<Record>,
+    findings: Vec<Option<Findings>>,
+    learned: Vec<Option<LearnedScores>>,
+}
+
+/// Stage one: the rules on every post (on all cores: they are pure per
+/// post), then the learned stage on the posts it wants, in one batch.
+fn score_chunk(scanner: &Scanner, records: Vec<Record>) -> io::Result<Scored> {
+    use rayon::prelude::*;
+    let findings: Vec<Option<Findings>> = records
+        .par_iter()
+        .map(|r| match r {
+            Record::Post(_, post) => Some(scanner.findings(post)),
+            Record::Error(_) => None,
+        })
+        .collect();
+    let mut learned: Vec<Option<LearnedScores>> = vec![None; records.len()];
+    let wanted: Vec<(usize, &str)> = records
+        .iter()
+        .zip(&findings)
+        .enumerate()
+        .filter_map(|(i, pair)| match pair {
+            (Record::Post(_, p), Some(f)) if scanner.wants_learned(p, f) => {
+                Some((i, p.text.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    if !wanted.is_empty() {
+        let texts: Vec<&str> = wanted.iter().map(|&(_, t)| t).collect();
+        let scores = scanner.score_learned(&texts).map_err(io::Error::other)?;
+        for (&(i, _), sc) in wanted.iter().zip(scores) {
+            learned[i] = Some(sc);
+        }
+    }
+    Ok(Scored {
+        records,
+        findings,
+        learned,
+    })
+}
+
+/// Where stage two writes.
+struct Sink<'a, W, E, P> {
+    out: &'a mut W,
+    errors: &'a mut E,
+    line_buf: &'a mut Vec<u8>,
+    summary: &'a mut Summary,
+    on_progress: &'a mut P,
+}
+
+/// Stage two, in input order: the policy's verdict, campaign detection,
+/// and the output lines.
+fn emit_chunk<W: Write, E: Write, P: FnMut(u64)>(
+    scanner: &Scanner,
+    mut campaigns: Option<&mut rampart_campaign::CampaignDetector>,
+    scored: Scored,
+    sink: &mut Sink<'_, W, E, P>,
+) -> io::Result<()> {
+    let Scored {
+        records,
+        findings,
+        learned,
+    } = scored;
+    for ((record, f), learned) in records.iter().zip(findings).zip(learned) {
+        emit_one(scanner, campaigns.as_deref_mut(), record, f, learned, sink)?;
+    }
+    Ok(())
+}
+
+/// Stage two for one record.
+fn emit_one<W: Write, E: Write, P: FnMut(u64)>(
+    scanner: &Scanner,
+    mut campaigns: Option<&mut rampart_campaign::CampaignDetector>,
+    record: &Record,
+    findings: Option<Findings>,
+    learned: Option<LearnedScores>,
+    sink: &mut Sink<'_, W, E, P>,
+) -> io::Result<()> {
+    let summary = &mut *sink.summary;
+    let line_buf = &mut *sink.line_buf;
+    match record {
+        Record::Post(_, post) => {
+            let f = findings.expect("findings for every post");
+            let decided = scanner.decide(post, f, learned);
+            let (verdict, campaign) = observe_campaign(campaigns.as_deref_mut(), post, decided);
+            summary.posts += 1;
+            *summary.actions.entry(verdict.action.as_str()).or_default() += 1;
+            for l in &verdict.labels {
+                *summary.categories.entry(l.category.as_str()).or_default() += 1;
+            }
+            line_buf.clear();
+            serde_json::to_writer(&mut *line_buf, &verdict).map_err(io::Error::other)?;
+            line_buf.push(b'\n');
+            sink.out.write_all(line_buf)?;
+            let finished = campaigns
+                .as_mut()
+                .map(|c| c.take_finished())
+                .unwrap_or_default();
+            for c in campaign.into_iter().chain(finished) {
+                summary.campaign_updates += 1;
+                line_buf.clear();
+                serde_json::to_writer(&mut *line_buf, &c).map_err(io::Error::other)?;
+                line_buf.push(b'\n');
+                sink.out.write_all(line_buf)?;
+            }
+        }
+        Record::Error(err) => {
+            summary.bad_lines += 1;
+            write_error(sink.errors, err)?;
+        }
+    }
+    if (summary.posts + summary.bad_lines).is_multiple_of(4096) {
+        (sink.on_progress)(summary.posts + summary.bad_lines);
+    }
+    Ok(())
 }
 
 /// Writes one bad-line record (contract section 5) as a JSON line.

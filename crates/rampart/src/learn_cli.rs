@@ -124,6 +124,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         serde_json::to_string_pretty(&serde_json::json!({
             "heads": out.display().to_string(),
             "cross_validated_heads": trained.file.manifest.metrics,
+            "cross_validated_heads_by_language": trained.by_language,
             "cascade_cross_validated": report,
         }))?
     );

@@ -237,3 +237,49 @@ fn serve_runs_the_cascade_and_refuses_to_start_without_the_model() {
     assert_ne!(actions[1], "allow");
     assert_eq!(actions[2], "allow");
 }
+
+#[test]
+fn the_pipelined_cascade_keeps_input_order_across_chunks() {
+    if !have_model() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let stream = dir.path().join("stream.jsonl");
+    let o = rampart()
+        .args(["bench", "--posts", "10000", "--write"])
+        .arg(&stream)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A bad line in the middle: reported, and the rest still in order.
+    let mut text = std::fs::read_to_string(&stream).unwrap();
+    let at = text.match_indices('\n').nth(5000).unwrap().0 + 1;
+    text.insert_str(at, "{not json\n");
+    std::fs::write(&stream, &text).unwrap();
+    let ids_in: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
+    let o = rampart()
+        .args(["scan", "--learned", "--no-progress"])
+        .arg(&stream)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let ids_out: Vec<String> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["kind"] == "verdict")
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids_out.len(), 10_000);
+    assert!(ids_out == ids_in, "verdicts are not in input order");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("\"line\":5002"), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    let scored = summary["learned_scored"].as_u64().unwrap();
+    assert!((100..3000).contains(&scored), "{summary}");
+    assert_eq!(summary["bad_lines"], 1);
+}

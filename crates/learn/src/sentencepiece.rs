@@ -11,6 +11,10 @@
 
 use std::collections::HashMap;
 
+/// The prefix table is looked up once per character and candidate length:
+/// a fast non-cryptographic hash (the keys are the model's own pieces).
+type Prefixes = HashMap<Box<str>, u32, foldhash::fast::FixedState>;
+
 /// Id of `<unk>`.
 pub const UNK: u32 = 0;
 /// Id of `<s>`.
@@ -25,7 +29,7 @@ pub struct SentencePiece {
     scores: Vec<f32>,
     /// Every piece and every proper prefix of one: piece id + 1, or 0 for
     /// a prefix that only keeps the lattice walk going.
-    prefixes: HashMap<Box<str>, u32>,
+    prefixes: Prefixes,
     max_chars: usize,
     /// Path scores add up in f64, as the reference tokenizer does (ties
     /// between segmentations are decided by exact sums).
@@ -81,7 +85,7 @@ impl SentencePiece {
         if pieces.is_empty() {
             return Err(ModelError("no pieces".into()));
         }
-        let mut prefixes: HashMap<Box<str>, u32> = HashMap::new();
+        let mut prefixes = Prefixes::default();
         let mut max_chars = 0;
         for (id, piece) in pieces.iter().enumerate() {
             let bounds: Vec<usize> = piece.char_indices().map(|(i, _)| i).skip(1).collect();

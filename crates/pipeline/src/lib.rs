@@ -220,6 +220,13 @@ pub struct Summary {
     pub campaign_updates: u64,
     /// Posts the learned stage scored.
     pub learned_scored: u64,
+    /// Of those, posts scored only as part of the sample of what the
+    /// rules pass over (not candidates).
+    pub learned_sampled: u64,
+    /// Sampled posts the rules allowed but a learned harm head scored at
+    /// 0.5 or more: an estimate of what the rules miss, for review of the
+    /// rules (the policy decides what happens to the posts themselves).
+    pub learned_sample_flagged: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -241,6 +248,8 @@ impl Summary {
             "categories": self.categories,
             "campaign_updates": self.campaign_updates,
             "learned_scored": self.learned_scored,
+            "learned_sampled": self.learned_sampled,
+            "learned_sample_flagged": self.learned_sample_flagged,
             "seconds": self.elapsed.as_secs_f64(),
             "posts_per_second": self.posts_per_second().round(),
         })
@@ -527,8 +536,15 @@ fn emit_one<W: Write, E: Write, P: FnMut(u64)>(
     match record {
         Record::Post(_, post) => {
             let f = findings.expect("findings for every post");
+            let sampled = learned.filter(|_| !f.is_candidate());
             let decided = scanner.decide(post, f, learned);
             let (verdict, campaign) = observe_campaign(campaigns.as_deref_mut(), post, decided);
+            if let Some(l) = sampled {
+                summary.learned_sampled += 1;
+                if l.harm() >= 0.5 && verdict.action == Action::Allow {
+                    summary.learned_sample_flagged += 1;
+                }
+            }
             summary.posts += 1;
             *summary.actions.entry(verdict.action.as_str()).or_default() += 1;
             for l in &verdict.labels {

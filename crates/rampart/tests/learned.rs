@@ -126,6 +126,31 @@ fn the_committed_heads_fit_the_installed_encoder_and_the_cascade_scans() {
     let summary: serde_json::Value =
         serde_json::from_str(String::from_utf8_lossy(&o.stderr).lines().last().unwrap()).unwrap();
     assert!(summary["learned_scored"].as_u64().unwrap() > 0, "{summary}");
+    // With a sample of one in one, every post is scored: the candidates
+    // and, as the sample, all the rest.
+    let o = rampart()
+        .args([
+            "scan",
+            "--learned",
+            "--learned-sample",
+            "1",
+            "--no-progress",
+            "samples/posts.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let all: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stderr).lines().last().unwrap()).unwrap();
+    let n = |k: &str| all[k].as_u64().unwrap();
+    assert_eq!(n("learned_scored"), n("posts"), "{all}");
+    assert_eq!(
+        n("learned_sampled"),
+        n("posts") - summary["learned_scored"].as_u64().unwrap()
+            + summary["learned_sampled"].as_u64().unwrap(),
+        "{all}"
+    );
+    assert!(n("learned_sample_flagged") <= n("learned_sampled"), "{all}");
     let verdicts = String::from_utf8_lossy(&o.stdout)
         .lines()
         .filter(|l| l.contains("\"verdict\""))

@@ -364,8 +364,24 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_tiny_model_segments_by_score() {
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_or_fail_without_panicking(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            let _ = SentencePiece::from_bytes(&bytes);
+        }
+
+        #[test]
+        fn any_text_encodes_to_known_ids(text in "\\PC{0,64}") {
+            let sp = SentencePiece::from_bytes(&tiny_model()).unwrap();
+            let ids = sp.encode(&text);
+            proptest::prop_assert_eq!(ids[0], BOS);
+            proptest::prop_assert_eq!(*ids.last().unwrap(), EOS);
+            proptest::prop_assert!(ids.len() >= 3);
+            proptest::prop_assert!(ids.iter().all(|&i| (i as usize) < sp.vocab_size()));
+        }
+    }
+
+    fn tiny_model() -> Vec<u8> {
         // pieces: <unk>, <s>, </s>, ▁ab (good), ▁a, b
         let mut model = Vec::new();
         for (p, s) in [
@@ -384,7 +400,12 @@ mod tests {
             model.push(piece.len() as u8);
             model.extend(piece);
         }
-        let sp = SentencePiece::from_bytes(&model).unwrap();
+        model
+    }
+
+    #[test]
+    fn a_tiny_model_segments_by_score() {
+        let sp = SentencePiece::from_bytes(&tiny_model()).unwrap();
         assert_eq!(sp.encode("ab"), vec![BOS, 3, EOS]);
         assert_eq!(sp.encode("  ab   ab "), vec![BOS, 3, 3, EOS]);
         // "c" is in no piece: one <unk> for it.

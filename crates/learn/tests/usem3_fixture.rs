@@ -113,3 +113,25 @@ fn a_missing_model_is_a_clear_error_naming_the_files_and_the_fix() {
     );
     assert!(err.contains("scripts/setup-models.sh"), "{err}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// Any text (any Unicode, controls included) tokenizes to `<s>`,
+    /// known piece ids, `</s>`, and embeds to a unit vector.
+    #[test]
+    fn any_text_tokenizes_and_embeds(text in "\\PC{0,80}|[\\x00-\\x7f]{0,80}") {
+        let Some(encoder) = shared() else { return Ok(()) };
+        let ids = encoder.tokenize(&text);
+        proptest::prop_assert_eq!(ids[0], 1);
+        proptest::prop_assert_eq!(*ids.last().unwrap(), 2);
+        proptest::prop_assert!(ids.iter().all(|&i| i < 128_000));
+        let v = encoder.embed(&[&text]).unwrap().remove(0);
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        proptest::prop_assert!((norm - 1.0).abs() < 1e-3, "norm {}", norm);
+    }
+}
+
+fn shared() -> Option<&'static Usem3Encoder> {
+    static ENCODER: std::sync::OnceLock<Option<Usem3Encoder>> = std::sync::OnceLock::new();
+    ENCODER.get_or_init(load).as_ref()
+}

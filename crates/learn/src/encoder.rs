@@ -3,7 +3,7 @@
 //! sentence-transformers does, so embeddings match the model's own Python
 //! stack (checked against a committed fixture).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -44,14 +44,7 @@ impl BertEncoder {
     /// `tokenizer.json`, `model.safetensors`, optionally
     /// `sentence_bert_config.json` for the maximum sequence length).
     pub fn load(dir: &Path, name: &str) -> Result<Self, LearnError> {
-        let missing: Vec<PathBuf> = BERT_FILES
-            .iter()
-            .map(|f| dir.join(f))
-            .filter(|p| !p.exists())
-            .collect();
-        if !missing.is_empty() {
-            return Err(LearnError::MissingModel { files: missing });
-        }
+        crate::require_files(dir, &BERT_FILES)?;
         let io = |p: &Path, e: std::io::Error| LearnError::Io {
             path: p.to_path_buf(),
             source: e,

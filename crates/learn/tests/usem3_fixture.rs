@@ -73,31 +73,7 @@ fn embeddings_match_the_python_reference() {
         encoder.weights_sha256(),
         fixture["encoder_sha256"].as_str().unwrap()
     );
-    let sentences: Vec<&str> = fixture["sentences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap())
-        .collect();
-    let together = encoder.embed(&sentences).unwrap();
-    assert_eq!(together.len(), sentences.len());
-    for (i, s) in sentences.iter().enumerate() {
-        let alone = encoder.embed(&[s]).unwrap().remove(0);
-        let want: Vec<f32> = fixture["embeddings"][i]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap() as f32)
-            .collect();
-        assert_eq!(want.len(), encoder.dim());
-        for (name, got) in [("batched", &together[i]), ("alone", &alone)] {
-            let worst = common::max_difference(got, &want);
-            assert!(
-                worst <= 1e-4,
-                "sentence {i} ({s:?}) {name}: max difference {worst}"
-            );
-        }
-    }
+    common::assert_matches_reference(&encoder, &fixture);
 }
 
 #[test]

@@ -30,3 +30,37 @@ pub fn max_difference(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0f32, f32::max)
 }
+
+/// Checks an encoder against a committed reference (`sentences`,
+/// `embeddings`): every sentence embedded in one batch and alone is within
+/// 1e-4 of the reference vector.
+pub fn assert_matches_reference(
+    encoder: &dyn rampart_learn::SentenceEncoder,
+    fixture: &serde_json::Value,
+) {
+    let sentences: Vec<&str> = fixture["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let together = encoder.embed(&sentences).unwrap();
+    assert_eq!(together.len(), sentences.len());
+    for (i, s) in sentences.iter().enumerate() {
+        let alone = encoder.embed(&[s]).unwrap().remove(0);
+        let want: Vec<f32> = fixture["embeddings"][i]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect();
+        assert_eq!(want.len(), encoder.dim());
+        for (name, got) in [("batched", &together[i]), ("alone", &alone)] {
+            let worst = max_difference(got, &want);
+            assert!(
+                worst <= 1e-4,
+                "sentence {i} ({s:?}) {name}: max difference {worst}"
+            );
+        }
+    }
+}

@@ -305,39 +305,57 @@ impl Usem3Encoder {
                 }
             }
         };
-        let mut feats = vec![0f32; n_tokens * FEAT];
-        for (row, &id) in feats.chunks_exact_mut(FEAT).zip(&ids) {
-            self.dequantise(id, &mut row[..EMB]);
-        }
-        let mut h = vec![0f32; n_tokens * CNN];
-        for (i, b) in self.branches.iter().enumerate() {
-            // First convolution: bias plus the window's per-piece products,
-            // zero outside the token's sentence; ReLU; plus the residual.
-            for (t, row) in h.chunks_exact_mut(CNN).enumerate() {
-                row.copy_from_slice(&b.b1);
-                let (start, end) = span[t];
-                for k in 0..b.order {
-                    let Some(src) = (t + k).checked_sub(b.left) else {
-                        continue;
-                    };
-                    if src >= start && src < end {
-                        let off = slot_offset(i, k);
-                        for (v, g) in row.iter_mut().zip(&piece(ids[src])[off..off + CNN]) {
-                            *v += g;
+        SCRATCH.with_borrow_mut(|scratch| {
+            let Scratch {
+                feats,
+                h,
+                windows,
+                c2,
+            } = scratch;
+            // Every element of these is written before it is read, so they
+            // are resized, never cleared (no zeroing, no fresh pages).
+            feats.resize(n_tokens * FEAT, 0.0);
+            h.resize(n_tokens * CNN, 0.0);
+            c2.resize(n_tokens * CNN, 0.0);
+            for (row, &id) in feats.chunks_exact_mut(FEAT).zip(&ids) {
+                self.dequantise(id, &mut row[..EMB]);
+            }
+            for (i, b) in self.branches.iter().enumerate() {
+                // First convolution: bias plus the window's per-piece
+                // products, zero outside the token's sentence; ReLU; plus
+                // the residual.
+                for (t, row) in h.chunks_exact_mut(CNN).enumerate() {
+                    row.copy_from_slice(&b.b1);
+                    let (start, end) = span[t];
+                    for k in 0..b.order {
+                        let Some(src) = (t + k).checked_sub(b.left) else {
+                            continue;
+                        };
+                        if src >= start && src < end {
+                            let off = slot_offset(i, k);
+                            for (v, g) in row.iter_mut().zip(&piece(ids[src])[off..off + CNN]) {
+                                *v += g;
+                            }
                         }
                     }
+                    let x = &piece(ids[t])[i * CNN..(i + 1) * CNN];
+                    for (v, r) in row.iter_mut().zip(x) {
+                        *v = v.max(0.0) + r;
+                    }
                 }
-                let x = &piece(ids[t])[i * CNN..(i + 1) * CNN];
-                for (v, r) in row.iter_mut().zip(x) {
-                    *v = v.max(0.0) + r;
+                residual_conv(h, &span, b, windows, c2);
+                let off = EMB + i * CNN;
+                for (dst, src) in feats.chunks_exact_mut(FEAT).zip(c2.chunks_exact(CNN)) {
+                    dst[off..off + CNN].copy_from_slice(src);
                 }
             }
-            let c2 = residual_conv(&h, &span, b.order, b.left, &b.w2, &b.b2);
-            let off = EMB + i * CNN;
-            for (dst, src) in feats.chunks_exact_mut(FEAT).zip(c2.chunks_exact(CNN)) {
-                dst[off..off + CNN].copy_from_slice(src);
-            }
-        }
+            self.pool_sentences(group, feats, out);
+        });
+    }
+
+    /// The rest of the forward pass, from the tokens' features: layernorm,
+    /// the sum over each sentence's tokens, and the dense layers.
+    fn pool_sentences(&self, group: &[Vec<u32>], feats: &mut [f32], out: &mut Vec<Vec<f32>>) {
         for row in feats.chunks_exact_mut(FEAT) {
             layernorm(row, &self.ln_g, &self.ln_b, self.eps);
         }
@@ -421,38 +439,52 @@ impl SentenceEncoder for Usem3Encoder {
     }
 }
 
-/// One residual n-gram layer: `relu(window(x) · w + b) + x`, where a
-/// token's window is the `order` tokens from `left` before it, zero outside
-/// its own sentence.
+/// One residual n-gram layer of a branch, into `out`:
+/// `relu(window(x) · w2 + b2) + x`, where a token's window is the `order`
+/// tokens from `left` before it, zero outside its own sentence.
 fn residual_conv(
     x: &[f32],
     span: &[(usize, usize)],
-    order: usize,
-    left: usize,
-    w: &Mat,
-    b: &[f32],
-) -> Vec<f32> {
+    b: &Branch,
+    windows: &mut Vec<f32>,
+    out: &mut [f32],
+) {
     let n_tokens = span.len();
-    let width = order * CNN;
-    let mut windows = vec![0f32; n_tokens * width];
-    for (t, &(start, end)) in span.iter().enumerate() {
-        for k in 0..order {
-            let Some(src) = (t + k).checked_sub(left) else {
-                continue;
-            };
-            if src >= start && src < end {
-                windows[t * width + k * CNN..t * width + (k + 1) * CNN]
-                    .copy_from_slice(&x[src * CNN..(src + 1) * CNN]);
+    let width = b.order * CNN;
+    windows.resize(n_tokens * width, 0.0);
+    for (t, (&(start, end), window)) in span.iter().zip(windows.chunks_exact_mut(width)).enumerate()
+    {
+        for (k, slot) in window.chunks_exact_mut(CNN).enumerate() {
+            match (t + k).checked_sub(b.left) {
+                Some(src) if src >= start && src < end => {
+                    slot.copy_from_slice(&x[src * CNN..(src + 1) * CNN]);
+                }
+                _ => slot.fill(0.0),
             }
         }
     }
-    let mut h = bias_rows(b, n_tokens);
-    matmul(&windows, width, n_tokens, width, w, &mut h);
-    relu(&mut h);
-    for (v, r) in h.iter_mut().zip(x) {
+    for row in out.chunks_exact_mut(CNN) {
+        row.copy_from_slice(&b.b2);
+    }
+    matmul(windows, width, n_tokens, width, &b.w2, out);
+    relu(out);
+    for (v, r) in out.iter_mut().zip(x) {
         *v += r;
     }
-    h
+}
+
+/// Per-thread buffers of the token-level forward pass, kept between
+/// micro-batches (a few MB at the token budget).
+#[derive(Default)]
+struct Scratch {
+    feats: Vec<f32>,
+    h: Vec<f32>,
+    windows: Vec<f32>,
+    c2: Vec<f32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 fn bias_rows(b: &[f32], rows: usize) -> Vec<f32> {

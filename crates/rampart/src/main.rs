@@ -179,6 +179,12 @@ struct BenchArgs {
     learned: learn_cli::LearnedArgs,
 }
 
+/// mimalloc rather than the system allocator: the cascade frees on one
+/// thread what the scoring threads allocated, which glibc serialises on
+/// its per-thread arenas.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

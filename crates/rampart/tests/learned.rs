@@ -158,6 +158,11 @@ fn the_committed_heads_fit_the_installed_encoder_and_the_cascade_scans() {
     assert_eq!(verdicts as u64, summary["posts"].as_u64().unwrap());
 }
 
+fn summary_of(o: &std::process::Output) -> serde_json::Value {
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    serde_json::from_str(stderr.lines().last().unwrap()).unwrap()
+}
+
 #[test]
 fn a_missing_model_is_refused_naming_the_files_and_the_command() {
     let o = rampart()
@@ -178,7 +183,9 @@ fn a_missing_model_is_refused_naming_the_files_and_the_command() {
         "{err}"
     );
     assert!(err.contains("scripts/setup-models.sh"), "{err}");
-    // Without --learned nothing is needed.
+    assert!(err.contains("--no-learned"), "{err}");
+    // By default a run without the model goes on with the rules alone,
+    // and says so, naming the files and the command.
     let o = rampart()
         .args([
             "scan",
@@ -190,6 +197,74 @@ fn a_missing_model_is_refused_naming_the_files_and_the_command() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: running the rules alone")
+            && err.contains("/nonexistent/encoder/resources/weights.npz")
+            && err.contains("scripts/setup-models.sh"),
+        "{err}"
+    );
+    let summary = summary_of(&o);
+    assert_eq!(summary["learned_stage"], "off", "{summary}");
+    assert_eq!(summary["learned_scored"], 0, "{summary}");
+    // --learned and --no-learned contradict each other.
+    let o = rampart()
+        .args(["scan", "--learned", "--no-learned", "samples/posts.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn the_learned_stage_is_on_by_default_and_no_learned_turns_it_off() {
+    if !have_model() {
+        return;
+    }
+    // From a subdirectory of the checkout: the default model paths are
+    // looked up from the working directory's parents too.
+    let on = rampart()
+        .current_dir(root().join("crates"))
+        .args(["scan", "--no-progress", "../samples/posts.jsonl"])
+        .output()
+        .unwrap();
+    assert!(
+        on.status.success(),
+        "{}",
+        String::from_utf8_lossy(&on.stderr)
+    );
+    let s_on = summary_of(&on);
+    assert_eq!(s_on["learned_stage"], "on", "{s_on}");
+    assert!(s_on["learned_scored"].as_u64().unwrap() > 0, "{s_on}");
+    assert!(!String::from_utf8_lossy(&on.stderr).contains("warning"));
+    let off = rampart()
+        .args([
+            "scan",
+            "--no-learned",
+            "--no-progress",
+            "samples/posts.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert!(off.status.success());
+    let s_off = summary_of(&off);
+    assert_eq!(s_off["learned_stage"], "off", "{s_off}");
+    assert_eq!(s_off["learned_scored"], 0, "{s_off}");
+    assert_eq!(s_on["posts"], s_off["posts"]);
+    // The learned stage only moves posts between allow and review: what
+    // the rules remove or escalate stays removed or escalated.
+    let actions = |o: &std::process::Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["kind"] == "verdict")
+            .map(|v| v["action"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (a_on, a_off) in actions(&on).iter().zip(actions(&off)) {
+        if a_off == "remove" || a_off == "escalate" {
+            assert_eq!(*a_on, a_off);
+        }
+    }
 }
 
 #[test]

@@ -96,6 +96,8 @@ struct Rule {
     id: String,
     action: Action,
     program: Program,
+    /// The expression reads a `learned*` variable.
+    reads_learned: bool,
 }
 
 /// A compiled policy.
@@ -194,10 +196,16 @@ impl Policy {
                     ));
                 }
             }
+            let reads_learned = program
+                .references()
+                .variables()
+                .iter()
+                .any(|v| v.starts_with("learned"));
             rules.push(Rule {
                 id: r.id,
                 action: r.action,
                 program,
+                reads_learned,
             });
         }
         let policy = Policy {
@@ -287,6 +295,43 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Whether the learned stage's scores could change the action for this
+    /// detection: false when a rule that does not read them decides before
+    /// any rule that does (or when no rule reads them). Rules are tried in
+    /// order, so such a post gets the same action whatever the heads say,
+    /// and the encoder need not run on it.
+    pub fn needs_learned(&self, d: &Detection, protected_match: &[ProtectedMatch]) -> bool {
+        let extra = Extra::for_post(d, protected_match, None);
+        let ctx = self.context(d, &extra);
+        for r in &self.rules {
+            if r.reads_learned {
+                return true;
+            }
+            if let Ok(Value::Bool(true)) = r.program.execute(&ctx) {
+                return false;
+            }
+        }
+        false
+    }
+}
+
+impl Extra {
+    /// The policy's inputs for one post beside its detection.
+    pub fn for_post(
+        d: &Detection,
+        protected_match: &[ProtectedMatch],
+        learned: Option<LearnedScores>,
+    ) -> Self {
+        Extra {
+            protected: protected_match.iter().any(|m| !m.partial),
+            protected_partial: protected_match.iter().any(|m| m.partial),
+            learned,
+            harm_cues: d.signals.harm_cues,
+        }
+    }
+}
+
 /// Variables a policy expression may use.
 pub const KNOWN_VARIABLES: [&str; 21] = [
     "threat",
@@ -372,12 +417,7 @@ impl Verdict {
         learned: Option<LearnedScores>,
         policy: &Policy,
     ) -> Self {
-        let extra = Extra {
-            protected: protected_match.iter().any(|m| !m.partial),
-            protected_partial: protected_match.iter().any(|m| m.partial),
-            learned,
-            harm_cues: detection.signals.harm_cues,
-        };
+        let extra = Extra::for_post(&detection, &protected_match, learned);
         let (action, by) = policy.decide(&detection, &extra);
         let mut rules = detection.rules;
         if let Some(by) = by {
@@ -451,5 +491,44 @@ mod tests {
     fn type_errors_are_caught_at_load() {
         let src = "name = \"x\"\nversion = 1\n[[rules]]\nid = \"r1\"\naction = \"remove\"\nwhen = \"tier > 3\"\n";
         assert!(Policy::parse("p.toml", src).is_err());
+    }
+
+    #[test]
+    fn the_learned_scores_are_needed_only_where_they_can_change_the_action() {
+        let policy = Policy::default_policy();
+        let det = Detector::new().unwrap();
+        let lethal = det.detect("$50,000 to whoever kills Judge Harlan Pike. Serious.");
+        // Escalated by a rule that reads no learned score, before any that
+        // does: no score can change that.
+        assert!(!policy.needs_learned(&lethal, &[]));
+        let strong = |l: f64, h: f64| LearnedScores {
+            threat: h,
+            bounty: h,
+            doxxing: h,
+            targeted_surveillance: h,
+            lawful: l,
+        };
+        for scores in [strong(1.0, 0.0), strong(0.0, 1.0)] {
+            let v = Verdict::with_learned("p", lethal.clone(), vec![], Some(scores), &policy);
+            assert_eq!(v.action, Action::Escalate);
+        }
+        // An uncertain finding (a veiled menace): the learned rules are
+        // reached before the one that sends it to review.
+        let unsure =
+            det.detect("Someone should teach Officer Daley a lesson, he knows where to find him.");
+        assert!(!unsure.labels.is_empty());
+        assert!(policy.needs_learned(&unsure, &[]));
+        let v = Verdict::with_learned("p", unsure.clone(), vec![], None, &policy);
+        assert_eq!(v.action, Action::Review);
+        // A policy whose rules never read the learned scores never needs
+        // them.
+        let src = "name = \"x\"\nversion = 1\n[[rules]]\nid = \"r1\"\naction = \"review\"\nwhen = \"max_score >= 0.1\"\n";
+        let rules_only = Policy::parse("p.toml", src).unwrap();
+        assert!(!rules_only.needs_learned(&unsure, &[]));
+        assert!(!rules_only.needs_learned(&lethal, &[]));
+        // One that reads them first always does (when it gets to run).
+        let src = "name = \"x\"\nversion = 1\n[[rules]]\nid = \"r1\"\naction = \"review\"\nwhen = \"learned_harm > 0.5\"\n[[rules]]\nid = \"r2\"\naction = \"remove\"\nwhen = \"max_score >= 0.7\"\n";
+        let learned_first = Policy::parse("p.toml", src).unwrap();
+        assert!(learned_first.needs_learned(&lethal, &[]));
     }
 }

@@ -98,13 +98,15 @@ impl Scanner {
     }
 
     /// Whether the learned stage should score this post: a candidate or an
-    /// uncertain post, or one picked by the sample (a fixed hash of its id,
-    /// so reruns pick the same posts).
+    /// uncertain post whose action its scores could still change (see
+    /// [`Policy::needs_learned`]: a post a high-confidence rule already
+    /// removes is not encoded), or one picked by the sample (a fixed hash
+    /// of its id, so reruns pick the same posts).
     pub fn wants_learned(&self, post: &Post, f: &Findings) -> bool {
         if self.learned.is_none() {
             return false;
         }
-        f.is_candidate()
+        (f.is_candidate() && self.policy.needs_learned(&f.detection, &f.protected))
             || (self.learned_sample > 0 && id_hash(&post.id).is_multiple_of(self.learned_sample))
     }
 
@@ -230,6 +232,9 @@ pub struct Summary {
     /// 0.5 or more: an estimate of what the rules miss, for review of the
     /// rules (the policy decides what happens to the posts themselves).
     pub learned_sample_flagged: u64,
+    /// Candidates not encoded because a policy rule that does not read the
+    /// learned scores already decides them (a high-confidence removal).
+    pub learned_skipped: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -254,6 +259,7 @@ impl Summary {
             "learned_scored": self.learned_scored,
             "learned_sampled": self.learned_sampled,
             "learned_sample_flagged": self.learned_sample_flagged,
+            "learned_skipped": self.learned_skipped,
             "seconds": self.elapsed.as_secs_f64(),
             "posts_per_second": self.posts_per_second().round(),
         })
@@ -543,7 +549,11 @@ fn emit_one<W: Write, E: Write, P: FnMut(u64)>(
     match record {
         Record::Post(_, post) => {
             let f = findings.expect("findings for every post");
-            let sampled = learned.filter(|_| !f.is_candidate());
+            let candidate = f.is_candidate();
+            if candidate && learned.is_none() && scanner.has_learned() {
+                summary.learned_skipped += 1;
+            }
+            let sampled = learned.filter(|_| !candidate);
             let decided = scanner.decide(post, f, learned);
             let (verdict, campaign) = observe_campaign(campaigns.as_deref_mut(), post, decided);
             if let Some(l) = sampled {

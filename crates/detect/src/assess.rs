@@ -252,7 +252,7 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         lawful_rule("bug_bounty", 0.95, &mut rules);
     }
     let games = ctx.count(Class::GameFiction);
-    if games >= 1 && !named_role {
+    if games >= 1 && !named_role && !(identified && money && solicit) {
         lawful_rule(
             "game_or_fiction",
             if games >= 2 { 0.95 } else { 0.8 },

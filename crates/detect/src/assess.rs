@@ -281,6 +281,11 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     } else if amount && act && target && (lethal || assault) {
         bounty = 0.75;
         rules.insert("bounty.amount_with_act".into());
+    } else if amount && info && identified && !lethal && !assault {
+        // "$2,000 for Agent Ruiz's home address": an amount set against
+        // one identified person's private details is an offer for them.
+        bounty = 0.7;
+        rules.insert("bounty.amount_for_info".into());
     } else if solicit && amount && target && (menace || intent) {
         bounty = 0.6;
         rules.insert("bounty.offer_against_target".into());

@@ -281,7 +281,7 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     } else if amount && act && target && (lethal || assault) {
         bounty = 0.75;
         rules.insert("bounty.amount_with_act".into());
-    } else if amount && info && identified && !lethal && !assault {
+    } else if payment_frame && info && identified && !lethal && !assault {
         // "$2,000 for Agent Ruiz's home address": an amount set against
         // one identified person's private details is an offer for them.
         bounty = 0.7;
@@ -571,6 +571,6 @@ fn money_followed_by_for(text: &str, entities: &[Entity]) -> bool {
                 .filter(|w| !w.is_empty())
                 .take(4)
                 .take_while(|w| !matches!(*w, "a" | "the" | "la" | "el"))
-                .any(|w| matches!(w, "for" | "por" | "pa" | "para" | "to"))
+                .any(|w| matches!(w, "for" | "por" | "pa" | "para" | "to" | "x"))
         })
 }

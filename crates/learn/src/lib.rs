@@ -146,6 +146,14 @@ pub struct DataFile {
     pub sha256: String,
     /// Examples read from it.
     pub examples: usize,
+    /// Whether its posts were scored in the cross-validation (`false`:
+    /// training-only data, added to every fold's training set).
+    #[serde(default = "yes")]
+    pub cross_validated: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Reads labeled posts (contract evaluation format: `id`, `text`,
@@ -189,6 +197,7 @@ pub fn read_examples(path: &Path) -> Result<(Vec<Example>, DataFile), LearnError
         path: path.display().to_string(),
         sha256: hex::encode(Sha256::digest(&bytes)),
         examples: out.len(),
+        cross_validated: true,
     };
     Ok((out, file))
 }
@@ -290,37 +299,54 @@ pub struct Trained {
 
 /// Trains every head: k-fold cross-validation for the metrics and the
 /// out-of-fold scores, then once more on all examples for the file.
+///
+/// `extra` examples (training-only data) join the training set of every
+/// fold and are never scored, so the cross-validated figures and the
+/// out-of-fold scores are about `examples` alone, each scored by heads
+/// that never saw it.
 pub fn train_heads(
     encoder: &dyn SentenceEncoder,
     examples: &[Example],
+    extra: &[Example],
     data: Vec<DataFile>,
     folds: usize,
     cfg: TrainConfig,
     today: &str,
 ) -> Result<Trained, LearnError> {
-    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    let n = examples.len();
+    let all: Vec<&Example> = examples.iter().chain(extra).collect();
+    let texts: Vec<&str> = all.iter().map(|e| e.text.as_str()).collect();
     let x = embed_all(encoder, &texts, 32)?;
-    let fold: Vec<usize> = examples.iter().map(|e| fold_of(&e.id, folds)).collect();
+    // Training-only examples sit in no fold (usize::MAX): always trained on.
+    let fold: Vec<usize> = (0..all.len())
+        .map(|i| {
+            if i < n {
+                fold_of(&all[i].id, folds)
+            } else {
+                usize::MAX
+            }
+        })
+        .collect();
     let mut oof: Vec<BTreeMap<String, f32>> = vec![BTreeMap::new(); examples.len()];
     let mut metrics = BTreeMap::new();
     let mut heads = BTreeMap::new();
     for name in HEADS {
-        let y: Vec<bool> = examples.iter().map(|e| e.is(name)).collect();
-        let mut scores = vec![0f32; examples.len()];
+        let y: Vec<bool> = all.iter().map(|e| e.is(name)).collect();
+        let mut scores = vec![0f32; n];
         for f in 0..folds {
-            let (tx, ty): (Vec<Vec<f32>>, Vec<bool>) = (0..examples.len())
+            let (tx, ty): (Vec<Vec<f32>>, Vec<bool>) = (0..all.len())
                 .filter(|&i| fold[i] != f)
                 .map(|i| (x[i].clone(), y[i]))
                 .unzip();
             let h = head::train(&tx, &ty, cfg);
-            for i in (0..examples.len()).filter(|&i| fold[i] == f) {
+            for i in (0..n).filter(|&i| fold[i] == f) {
                 scores[i] = h.score(&x[i]);
             }
         }
         for (i, s) in scores.iter().enumerate() {
             oof[i].insert(name.to_string(), *s);
         }
-        metrics.insert(name.to_string(), head::metrics(&scores, &y));
+        metrics.insert(name.to_string(), head::metrics(&scores, &y[..n]));
         heads.insert(name.to_string(), head::train(&x, &y, cfg));
     }
     let file = HeadsFile {

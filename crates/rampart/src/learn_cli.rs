@@ -18,6 +18,11 @@ pub struct TrainArgs {
     /// Labeled posts (the contract's evaluation format); several allowed.
     #[arg(long, required = true, num_args = 1..)]
     data: Vec<PathBuf>,
+    /// Training-only labeled posts: added to the training set of every
+    /// fold and never scored, so the cross-validated report stays about
+    /// `--data` alone (each of its posts scored by heads that never saw it).
+    #[arg(long, num_args = 1..)]
+    extra_data: Vec<PathBuf>,
     /// Directory to write `heads.json` into.
     #[arg(long)]
     out: PathBuf,
@@ -147,7 +152,6 @@ impl Tally {
 }
 
 pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
-    let encoder = rampart_learn::load_encoder(&args.encoder)?;
     let mut examples = Vec::new();
     let mut files = Vec::new();
     for path in &args.data {
@@ -156,10 +160,33 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         files.push(file);
     }
     anyhow::ensure!(!examples.is_empty(), "no labeled posts in the data files");
+    let scored: BTreeMap<&str, &str> = examples
+        .iter()
+        .map(|e| (e.text.as_str(), e.id.as_str()))
+        .collect();
+    let mut extra = Vec::new();
+    for path in &args.extra_data {
+        let (ex, mut file) = rampart_learn::read_examples(path)?;
+        // A training-only post that repeats a scored one would let the
+        // cross-validation score a post its heads were trained on.
+        if let Some(e) = ex.iter().find(|e| scored.contains_key(e.text.as_str())) {
+            anyhow::bail!(
+                "{}: post {} repeats the text of {} from --data; the cross-validated report would score a post its heads saw",
+                path.display(),
+                e.id,
+                scored[e.text.as_str()]
+            );
+        }
+        file.cross_validated = false;
+        extra.extend(ex);
+        files.push(file);
+    }
+    let encoder = rampart_learn::load_encoder(&args.encoder)?;
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let trained = rampart_learn::train_heads(
         encoder.as_ref(),
         &examples,
+        &extra,
         files,
         args.folds as usize,
         TrainConfig::default(),

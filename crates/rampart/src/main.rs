@@ -99,6 +99,8 @@ enum RegistryCommand {
 struct ExplainArgs {
     /// The text to explain.
     text: String,
+    #[command(flatten)]
+    learned: learn_cli::LearnedArgs,
 }
 
 #[derive(Args)]
@@ -393,7 +395,23 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     }
     println!("signals {:?}", d.signals);
     println!("rules   {:?}", d.rules);
-    let v = rampart_decide::Verdict::new("explain", d, Vec::new(), scanner.policy());
+    // The learned heads' scores, always computed here (a scan scores only
+    // candidates and a sample), and the action the policy takes with them.
+    let scanner = args.learned.apply(scanner)?;
+    let learned = if scanner.has_learned() {
+        let s = scanner.score_learned(&[args.text.as_str()])?.pop();
+        if let Some(s) = &s {
+            println!(
+                "learned threat {:.3} bounty {:.3} doxxing {:.3} targeted_surveillance {:.3} lawful {:.3}",
+                s.threat, s.bounty, s.doxxing, s.targeted_surveillance, s.lawful
+            );
+        }
+        s
+    } else {
+        None
+    };
+    let v =
+        rampart_decide::Verdict::with_learned("explain", d, Vec::new(), learned, scanner.policy());
     println!("action  {}", v.action.as_str());
     Ok(ExitCode::SUCCESS)
 }

@@ -239,7 +239,10 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     };
     // Reported speech outweighs wording only when the post does not also ask
     // for harm in its own voice (a solicitation or intent outside quotes).
-    let own_voice = solicit || intent;
+    // A bare amount-for frame ("offered $5,000 to kill", "a $10,000 reward
+    // is offered for") is not a voice: beside a reporting marker it is what
+    // is being reported; a request ("whoever", "DM me", "pago") still is.
+    let own_voice = ctx.has(Class::Solicit) || intent;
     if news >= 2 {
         lawful_rule("news", if own_voice { 0.6 } else { 0.9 }, &mut rules);
     } else if news == 1 {

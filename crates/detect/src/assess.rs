@@ -111,6 +111,7 @@ fn push_evidence(
         end: e,
         text: char_slice(text, s, e).to_string(),
         role,
+        media: None,
     });
 }
 
@@ -508,6 +509,7 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
                 score: (score * 1000.0).round() / 1000.0,
                 tier,
                 evidence,
+                media_evidence: Vec::new(),
             });
         }
     }

@@ -87,6 +87,11 @@ pub struct Evidence {
     /// What the span is: `payment`, `act`, `solicitation`, `target`,
     /// `personal_data`, `location`, `menace`, `intent`.
     pub role: &'static str,
+    /// Set when the span lies in the text recognised in one of the post's
+    /// media (its index in `media`): `start`/`end` then count characters
+    /// of that `ocr_text`, not of the post's `text`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<usize>,
 }
 
 /// One category's finding.
@@ -101,6 +106,11 @@ pub struct Label {
     pub tier: Option<BountyTier>,
     /// Evidence spans into the original text.
     pub evidence: Vec<Evidence>,
+    /// Evidence spans into the text recognised in the post's media (each
+    /// names its media index); kept apart so `evidence` always indexes
+    /// the post's `text`, as the contract says.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub media_evidence: Vec<Evidence>,
 }
 
 /// Everything detection found in one text.

@@ -50,6 +50,51 @@ fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<FixedOffse
     })
 }
 
+/// The blank line set between the post's text and each media's OCR text in
+/// [`Post::content`].
+pub const CONTENT_SEPARATOR: &str = "\n\n";
+
+impl Post {
+    /// What detection reads: the post's `text`, then the text recognised in
+    /// each of its media (`ocr_text`), each after [`CONTENT_SEPARATOR`]. A
+    /// bounty poster posted as an image with an empty body is still read.
+    /// Borrowed when no media carries text.
+    pub fn content(&self) -> std::borrow::Cow<'_, str> {
+        if !self
+            .media
+            .iter()
+            .any(|m| m.ocr_text.as_deref().is_some_and(|t| !t.is_empty()))
+        {
+            return std::borrow::Cow::Borrowed(&self.text);
+        }
+        let mut out = self.text.clone();
+        for t in self.media.iter().filter_map(|m| m.ocr_text.as_deref()) {
+            if !t.is_empty() {
+                out.push_str(CONTENT_SEPARATOR);
+                out.push_str(t);
+            }
+        }
+        std::borrow::Cow::Owned(out)
+    }
+
+    /// Where each part of [`Post::content`] starts, in characters: the
+    /// post's text (`None`) at 0, then each media with OCR text
+    /// (`Some(index in media)`), with its length in characters.
+    pub fn content_parts(&self) -> Vec<(Option<usize>, usize, usize)> {
+        let sep = CONTENT_SEPARATOR.chars().count();
+        let mut parts = vec![(None, 0, self.text.chars().count())];
+        let mut at = parts[0].2;
+        for (i, m) in self.media.iter().enumerate() {
+            if let Some(t) = m.ocr_text.as_deref().filter(|t| !t.is_empty()) {
+                let len = t.chars().count();
+                parts.push((Some(i), at + sep, len));
+                at += sep + len;
+            }
+        }
+        parts
+    }
+}
+
 /// A media attachment; every field optional.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 pub struct Media {
@@ -261,6 +306,33 @@ mod tests {
         JsonlReader::with_limit(input, limit)
             .map(|r| r.unwrap())
             .collect()
+    }
+
+    #[test]
+    fn content_appends_media_text_and_parts_count_characters() {
+        let line = r#"{"id":"p1","author":"a1","created_at":"2025-10-14T00:00:17Z","text":"mirá 👀","media":[{"kind":"image","ocr_text":"$5k por él"},{"kind":"image"},{"ocr_text":""},{"ocr_text":"dos"}]}"#;
+        let p = parse_line(1, line.as_bytes()).unwrap();
+        assert_eq!(p.content(), "mirá 👀\n\n$5k por él\n\ndos");
+        let content: Vec<char> = p.content().chars().collect();
+        let parts = p.content_parts();
+        assert_eq!(
+            parts,
+            vec![(None, 0, 6), (Some(0), 8, 10), (Some(3), 20, 3)]
+        );
+        for (media, start, len) in parts {
+            let want = match media {
+                None => p.text.clone(),
+                Some(i) => p.media[i].ocr_text.clone().unwrap(),
+            };
+            assert_eq!(content[start..start + len].iter().collect::<String>(), want);
+        }
+        // Without media text the body is borrowed as it is.
+        let plain = parse_line(1, GOOD.as_bytes()).unwrap();
+        assert!(matches!(
+            plain.content(),
+            std::borrow::Cow::Borrowed("hola")
+        ));
+        assert_eq!(plain.content_parts(), vec![(None, 0, 4)]);
     }
 
     #[test]

@@ -75,12 +75,16 @@ impl Scanner {
 
     /// The rules' findings for one post (detection and registry).
     pub fn findings(&self, post: &Post) -> Findings {
-        let detection = self.detector.detect(&post.text);
+        let content = post.content();
+        let mut detection = self.detector.detect(&content);
+        if matches!(content, std::borrow::Cow::Owned(_)) {
+            place_media_evidence(&post.content_parts(), &content, &mut detection);
+        }
         let s = &detection.signals;
         let weak = (!detection.labels.is_empty() || s.harm_cues > 0) && s.lawful_context < 0.5;
         let protected = match &self.registry {
             Some(r) => r
-                .matches(&post.text, &detection)
+                .matches(&content, &detection)
                 .into_iter()
                 .map(|m| ProtectedMatch {
                     person_id: m.person_id,
@@ -139,8 +143,8 @@ impl Scanner {
         )
     }
 
-    /// The verdict for one post. Only the post's `text` is scanned (media
-    /// OCR text is not yet read).
+    /// The verdict for one post: its `text` and the text recognised in its
+    /// media ([`Post::content`]) are scanned together.
     pub fn verdict(&self, post: &Post) -> Verdict {
         self.verdict_entities_signal(post).0
     }
@@ -156,7 +160,7 @@ impl Scanner {
         let f = self.findings(post);
         let learned = if self.wants_learned(post, &f) {
             // One post alone: a failing encoder leaves the rules' verdict.
-            self.score_learned(&[post.text.as_str()])
+            self.score_learned(&[&post.content()])
                 .ok()
                 .and_then(|mut v| v.pop())
         } else {
@@ -279,6 +283,42 @@ pub fn scan_post(
     observe_campaign(campaigns, post, decided)
 }
 
+/// Moves the evidence that detection found in a post's media text (past
+/// the post's own text in [`Post::content`]) from `evidence` to
+/// `media_evidence`, re-counted from the start of that media's OCR text,
+/// so `evidence` always indexes the post's `text`.
+fn place_media_evidence(
+    parts: &[(Option<usize>, usize, usize)],
+    content: &str,
+    detection: &mut rampart_detect::Detection,
+) {
+    for label in &mut detection.labels {
+        let all = std::mem::take(&mut label.evidence);
+        for mut ev in all {
+            // The part the span starts in; a span never runs past it.
+            let Some(&(media, start, len)) =
+                parts.iter().rev().find(|&&(_, start, _)| start <= ev.start)
+            else {
+                continue;
+            };
+            let end = ev.end.min(start + len);
+            if ev.start >= end {
+                continue; // only the separator
+            }
+            if end != ev.end {
+                ev.text = rampart_normalise::char_slice(content, ev.start, end).to_string();
+            }
+            ev.start -= start;
+            ev.end = end - start;
+            ev.media = media;
+            match media {
+                None => label.evidence.push(ev),
+                Some(_) => label.media_evidence.push(ev),
+            }
+        }
+    }
+}
+
 /// Feeds a decided post to the campaign detector; a weak post that joins
 /// a harmful campaign is raised to review.
 pub fn observe_campaign(
@@ -292,7 +332,7 @@ pub fn observe_campaign(
         created_at: post.created_at,
         group: post.group.as_deref(),
         reply_to: post.reply_to.as_deref(),
-        text: &post.text,
+        text: &post.content(),
         entities: &entities,
         harmful: verdict.action != Action::Allow,
         weak_signal: weak,
@@ -482,19 +522,17 @@ fn score_chunk(scanner: &Scanner, records: Vec<Record>) -> io::Result<Scored> {
         })
         .collect();
     let mut learned: Vec<Option<LearnedScores>> = vec![None; records.len()];
-    let wanted: Vec<(usize, &str)> = records
+    let wanted: Vec<(usize, std::borrow::Cow<'_, str>)> = records
         .iter()
         .zip(&findings)
         .enumerate()
         .filter_map(|(i, pair)| match pair {
-            (Record::Post(_, p), Some(f)) if scanner.wants_learned(p, f) => {
-                Some((i, p.text.as_str()))
-            }
+            (Record::Post(_, p), Some(f)) if scanner.wants_learned(p, f) => Some((i, p.content())),
             _ => None,
         })
         .collect();
     if !wanted.is_empty() {
-        let texts: Vec<&str> = wanted.iter().map(|&(_, t)| t).collect();
+        let texts: Vec<&str> = wanted.iter().map(|(_, t)| t.as_ref()).collect();
         let scores = scanner.score_learned(&texts).map_err(io::Error::other)?;
         for (&(i, _), sc) in wanted.iter().zip(scores) {
             learned[i] = Some(sc);

@@ -437,7 +437,11 @@ pub async fn case_page(
                                         td { (l["category"].as_str().unwrap_or("")) }
                                         td { (l["score"]) }
                                         td { (l["tier"].as_str().unwrap_or("")) }
-                                        td { @for ev in l["evidence"].as_array().into_iter().flatten() { span.ev { (ev["role"].as_str().unwrap_or("")) ": “" (ev["text"].as_str().unwrap_or("")) "”" } " " } }
+                                        td {
+                                            @for ev in l["evidence"].as_array().into_iter().flatten() { span.ev { (ev["role"].as_str().unwrap_or("")) ": “" (ev["text"].as_str().unwrap_or("")) "”" } " " }
+                                            // Found in the text recognised in an attached image.
+                                            @for ev in l["media_evidence"].as_array().into_iter().flatten() { span.ev.media { "in media " (ev["media"].as_u64().map_or(0, |m| m + 1)) ", " (ev["role"].as_str().unwrap_or("")) ": “" (ev["text"].as_str().unwrap_or("")) "”" } " " }
+                                        }
                                     }
                                 }
                             }

@@ -657,3 +657,40 @@ fn campaigns_keep_linking_across_a_restart() {
         serde_json::from_str(campaign["detail_json"].as_str().unwrap()).unwrap();
     assert_eq!(record["members"], serde_json::json!(["k0", "k1", "k2"]));
 }
+
+#[test]
+fn a_bounty_in_an_image_opens_a_case_showing_the_media_evidence_escaped() {
+    let f = fixture();
+    let a = &f.server.addr;
+    let line = serde_json::json!({
+        "id": "img1", "author": "acct_img", "created_at": "2025-10-14T00:00:00Z", "text": "",
+        "media": [{"kind": "image", "ocr_text": "$50,000 to whoever kills Agent <script>alert(1)</script> Mora"}],
+    })
+    .to_string();
+    let r = ingest(a, &f.reviewer, &line);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("escalate"), "{}", r.body);
+    let (session, _) = login(a, "rui", "reviewer password");
+    let list = request(
+        a,
+        "GET",
+        "/api/v1/cases",
+        &[("Authorization", &bearer(&f.reviewer))],
+        b"",
+    )
+    .unwrap()
+    .json();
+    let id = list["cases"][0]["id"].as_i64().unwrap();
+    let case = request(
+        a,
+        "GET",
+        &format!("/cases/{id}"),
+        &[("Cookie", &session)],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(case.status, 200);
+    assert!(case.body.contains("in media 1"), "{}", case.body);
+    assert!(case.body.contains("$50,000"));
+    assert!(!case.body.contains("<script>alert"));
+}

@@ -477,6 +477,30 @@ fn login(addr: &str, user: &str, password: &str) -> (String, String) {
     (session, hidden_csrf(&queue.body))
 }
 
+/// The first case in the queue (API) and its review page (session).
+fn first_case_page(f: &Fixture, session: &str) -> (i64, Response) {
+    let a = &f.server.addr;
+    let list = request(
+        a,
+        "GET",
+        "/api/v1/cases",
+        &[("Authorization", &bearer(&f.reviewer))],
+        b"",
+    )
+    .unwrap()
+    .json();
+    let id = list["cases"][0]["id"].as_i64().unwrap();
+    let page = request(
+        a,
+        "GET",
+        &format!("/cases/{id}"),
+        &[("Cookie", session)],
+        b"",
+    )
+    .unwrap();
+    (id, page)
+}
+
 fn hidden_csrf(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     html[at..at + 64].to_string()
@@ -503,24 +527,7 @@ fn pages_escape_user_content_and_forms_need_the_csrf_token() {
     .unwrap();
     assert_eq!(no_cookie.status, 403);
 
-    let list = request(
-        a,
-        "GET",
-        "/api/v1/cases",
-        &[("Authorization", &bearer(&f.reviewer))],
-        b"",
-    )
-    .unwrap()
-    .json();
-    let id = list["cases"][0]["id"].as_i64().unwrap();
-    let case = request(
-        a,
-        "GET",
-        &format!("/cases/{id}"),
-        &[("Cookie", &session)],
-        b"",
-    )
-    .unwrap();
+    let (id, case) = first_case_page(&f, &session);
     assert_eq!(case.status, 200);
     assert!(
         !case.body.contains("<script>alert"),
@@ -671,24 +678,7 @@ fn a_bounty_in_an_image_opens_a_case_showing_the_media_evidence_escaped() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("escalate"), "{}", r.body);
     let (session, _) = login(a, "rui", "reviewer password");
-    let list = request(
-        a,
-        "GET",
-        "/api/v1/cases",
-        &[("Authorization", &bearer(&f.reviewer))],
-        b"",
-    )
-    .unwrap()
-    .json();
-    let id = list["cases"][0]["id"].as_i64().unwrap();
-    let case = request(
-        a,
-        "GET",
-        &format!("/cases/{id}"),
-        &[("Cookie", &session)],
-        b"",
-    )
-    .unwrap();
+    let (_, case) = first_case_page(&f, &session);
     assert_eq!(case.status, 200);
     assert!(case.body.contains("in media 1"), "{}", case.body);
     assert!(case.body.contains("$50,000"));

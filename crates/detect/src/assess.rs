@@ -384,6 +384,19 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         });
         rules.insert("doxxing.family_named".into());
     }
+    // An unpaid request to the crowd for one person's private details or
+    // identity ("anyone know where that judge lives?", "¿alguien sabe cómo
+    // se llama el agente?"): worth a review, a removal with a menace or a
+    // plan. A paid one is an info bounty instead.
+    if ctx.has(Class::Ask)
+        && ctx.has(Class::Private)
+        && (identified || role)
+        && !business
+        && bounty == 0.0
+    {
+        doxxing = doxxing.max(if menace || intent { 0.75 } else { 0.5 });
+        rules.insert("doxxing.info_request".into());
+    }
     // A published daily routine (several times of day for one person).
     if times >= 2 && schedule_words && singled_out_early {
         doxxing = doxxing.max(0.7);

@@ -60,11 +60,16 @@ pub enum Class {
     Vehicle,
     /// A family member (wife, hija).
     Family,
+    /// A question or request put to the crowd (anyone know, alguien sabe).
+    Ask,
+    /// A person's private details as such (where she lives, su domicilio,
+    /// his plate): what an unpaid request for details asks for.
+    Private,
 }
 
 impl Class {
     /// Every class with its key in the lexicon files.
-    pub const ALL: [(Class, &'static str); 24] = [
+    pub const ALL: [(Class, &'static str); 26] = [
         (Class::Lethal, "lethal"),
         (Class::Assault, "assault"),
         (Class::Info, "info"),
@@ -89,6 +94,8 @@ impl Class {
         (Class::Pronoun, "pronoun"),
         (Class::Vehicle, "vehicle"),
         (Class::Family, "family"),
+        (Class::Ask, "ask"),
+        (Class::Private, "private"),
     ];
 
     /// The key used in lexicon files and rule ids.

@@ -154,6 +154,65 @@ fn quoted_ranges(folded: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// Lethal acts whose verb and particle sit apart around the victim ("run
+/// Senator Ruiz over", "mow that deputy down", "gun him down"): the lexicon
+/// matches contiguous phrases only. The words between must name a person
+/// (a role, an object pronoun alone, or a name the extractor found), so
+/// "run the numbers over" is nothing.
+fn split_acts(norm: &NormalisedText, hits: &[Hit], entities: &[Entity]) -> Vec<Hit> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    // The folded view collapses doubled letters: "runing", "guned".
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"\b(?:run|runs|ran|runing|mow|mows|mowed|mowing|gun|guns|guned|guning)\s+((?:[\w'.-]+\s+){0,3}?[\w'.-]+)\s+(?:over|down)\b",
+        )
+        .expect("built-in pattern compiles")
+    });
+    let folded = norm.folded.as_str();
+    let mut out = Vec::new();
+    for c in re.captures_iter(folded) {
+        let (whole, middle) = (c.get(0).expect("match"), c.get(1).expect("group 1"));
+        // A pronoun only as the whole object ("run him over"; "ran his
+        // lawnmower over" is not about a person).
+        let pronoun = matches!(middle.as_str(), "him" | "her" | "them");
+        let role = hits.iter().any(|h| {
+            h.class == Class::Targets && h.start >= middle.start() && h.end <= middle.end()
+        });
+        let named = norm
+            .folded
+            .original_span(middle.start(), middle.end())
+            .is_some_and(|(s, e)| {
+                entities.iter().any(|en| {
+                    matches!(en.kind, EntityKind::Name | EntityKind::NamedRole)
+                        && en.start < e
+                        && en.end > s
+                })
+            });
+        if pronoun || role || named {
+            out.push(Hit {
+                class: Class::Lethal,
+                start: whole.start(),
+                end: whole.end(),
+            });
+        }
+    }
+    out
+}
+
+/// Whether the word at byte `start` of the folded text follows a
+/// first-person possessive ("my", "our", "mi", "mis", "nuestra"...).
+fn after_first_person_possessive(folded: &str, start: usize) -> bool {
+    let before = folded[..start].trim_end();
+    let word = before
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("");
+    matches!(
+        word,
+        "my" | "our" | "mi" | "mis" | "nuestra" | "nuestro" | "nuestras" | "nuestros"
+    )
+}
+
 /// Assesses one text.
 pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Entity>) -> Detection {
     let mut hits = drop_neutralised(hits.to_vec());
@@ -168,6 +227,8 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
             ) || !quotes.iter().any(|&(s, e)| h.start >= s && h.end <= e)
         });
     }
+    let split = split_acts(norm, &hits, &entities);
+    hits.extend(split);
     let ctx = Ctx {
         text,
         norm,
@@ -203,7 +264,22 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
     let phone = ctx.has_entity(EntityKind::Phone);
     let email = ctx.has_entity(EntityKind::Email);
     let plate = ctx.has_entity(EntityKind::Plate);
-    let personal = ctx.has(Class::Personal);
+    // "My daughter goes to Lincoln High": the author's own family, and no
+    // one else singled out (no role, named role or third-person pronoun),
+    // is not someone's private life exposed.
+    let own_family_only = !role && !named_role && !pronoun && {
+        let folded = norm.folded.as_str();
+        let fam: Vec<&Hit> = ctx
+            .hits
+            .iter()
+            .filter(|h| h.class == Class::Family)
+            .collect();
+        !fam.is_empty()
+            && fam
+                .iter()
+                .all(|h| after_first_person_possessive(folded, h.start))
+    };
+    let personal = ctx.has(Class::Personal) && !own_family_only;
     let identifiers = address || phone || email || plate;
     let live = ctx.has(Class::LiveLocation);
     let schedule = ctx.has(Class::Schedule) || ctx.has_entity(EntityKind::Time);
@@ -216,7 +292,7 @@ pub fn assess(text: &str, norm: &NormalisedText, hits: &[Hit], entities: Vec<Ent
         .count();
     let schedule_words = ctx.has(Class::Schedule);
     let singled_out_early = named_role || ctx.has_entity(EntityKind::Name) || pronoun;
-    let family_named = ctx.has(Class::Family) && {
+    let family_named = ctx.has(Class::Family) && !own_family_only && {
         let nouns = crate::extract::proper_nouns(text);
         ctx.hits
             .iter()

@@ -121,6 +121,49 @@ pub struct Extra {
     pub learned: Option<LearnedScores>,
     /// Harm cues the rules saw (see `Signals::harm_cues`).
     pub harm_cues: usize,
+    /// The learned first stage's scores (every post, when it is on).
+    pub screen: Option<ScreenSignals>,
+}
+
+/// What the learned stages add to the rules' detection for one post.
+#[derive(Debug, Clone, Default)]
+pub struct Judgement {
+    /// The encoder heads' scores, when they scored the post.
+    pub learned: Option<LearnedScores>,
+    /// The first stage's scores, when it is on.
+    pub screen: Option<ScreenSignals>,
+    /// Findings of the learned stages in categories no rule found, with
+    /// the words that raised them as evidence.
+    pub labels: Vec<Label>,
+}
+
+/// Probabilities from the learned first stage (hashed n-grams of every
+/// post), in `[0, 1]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ScreenSignals {
+    /// The post is harmful (any category).
+    pub harm: f64,
+    /// Threat.
+    pub threat: f64,
+    /// Bounty.
+    pub bounty: f64,
+    /// Doxxing.
+    pub doxxing: f64,
+    /// Targeted surveillance.
+    pub targeted_surveillance: f64,
+}
+
+impl ScreenSignals {
+    /// The probability of one category.
+    pub fn of(&self, c: rampart_detect::Category) -> f64 {
+        use rampart_detect::Category::*;
+        match c {
+            Threat => self.threat,
+            Bounty => self.bounty,
+            Doxxing => self.doxxing,
+            TargetedSurveillance => self.targeted_surveillance,
+        }
+    }
 }
 
 /// Probabilities from the learned second stage (its heads), in `[0, 1]`.
@@ -200,7 +243,7 @@ impl Policy {
                 .references()
                 .variables()
                 .iter()
-                .any(|v| v.starts_with("learned"));
+                .any(|v| v.starts_with("learned") || *v == "judge_harm");
             rules.push(Rule {
                 id: r.id,
                 action: r.action,
@@ -266,6 +309,14 @@ impl Policy {
         ctx.add_variable_from_value("learned_harm", l.harm());
         ctx.add_variable_from_value("learned_lawful", l.lawful);
         ctx.add_variable_from_value("harm_cues", extra.harm_cues as i64);
+        ctx.add_variable_from_value("judge_harm", extra.judge_harm());
+        let sc = extra.screen.unwrap_or_default();
+        ctx.add_variable_from_value("screen", extra.screen.is_some());
+        ctx.add_variable_from_value("screen_harm", sc.harm);
+        ctx.add_variable_from_value("screen_threat", sc.threat);
+        ctx.add_variable_from_value("screen_bounty", sc.bounty);
+        ctx.add_variable_from_value("screen_doxxing", sc.doxxing);
+        ctx.add_variable_from_value("screen_targeted_surveillance", sc.targeted_surveillance);
         let rules: Vec<Value> = d.rules.iter().map(|r| Value::from(r.as_str())).collect();
         ctx.add_variable_from_value("rules", rules);
         ctx
@@ -280,6 +331,7 @@ impl Policy {
             && !extra.protected
             && !extra.protected_partial
             && extra.learned.is_none()
+            && extra.screen.is_none()
         {
             return (Action::Allow, None);
         }
@@ -302,7 +354,18 @@ impl Policy {
     /// order, so such a post gets the same action whatever the heads say,
     /// and the encoder need not run on it.
     pub fn needs_learned(&self, d: &Detection, protected_match: &[ProtectedMatch]) -> bool {
-        let extra = Extra::for_post(d, protected_match, None);
+        self.needs_learned_with(d, protected_match, None)
+    }
+
+    /// [`Policy::needs_learned`] when the first stage has scored the post.
+    pub fn needs_learned_with(
+        &self,
+        d: &Detection,
+        protected_match: &[ProtectedMatch],
+        screen: Option<ScreenSignals>,
+    ) -> bool {
+        let mut extra = Extra::for_post(d, protected_match, None);
+        extra.screen = screen;
         let ctx = self.context(d, &extra);
         for r in &self.rules {
             if r.reads_learned {
@@ -317,6 +380,19 @@ impl Policy {
 }
 
 impl Extra {
+    /// The learned judgement of harm, in `[0, 1]`: the first stage's harm
+    /// probability, averaged with the encoder heads' (one minus their
+    /// lawful probability) where they scored the post; 0 when neither ran.
+    pub fn judge_harm(&self) -> f64 {
+        let screen = self.screen.map(|s| s.harm);
+        let heads = self.learned.map(|l| 1.0 - l.lawful);
+        match (screen, heads) {
+            (Some(s), Some(h)) => (s + h) / 2.0,
+            (Some(x), None) | (None, Some(x)) => x,
+            (None, None) => 0.0,
+        }
+    }
+
     /// The policy's inputs for one post beside its detection.
     pub fn for_post(
         d: &Detection,
@@ -328,12 +404,13 @@ impl Extra {
             protected_partial: protected_match.iter().any(|m| m.partial),
             learned,
             harm_cues: d.signals.harm_cues,
+            screen: None,
         }
     }
 }
 
 /// Variables a policy expression may use.
-pub const KNOWN_VARIABLES: [&str; 21] = [
+pub const KNOWN_VARIABLES: [&str; 28] = [
     "threat",
     "bounty",
     "doxxing",
@@ -355,6 +432,13 @@ pub const KNOWN_VARIABLES: [&str; 21] = [
     "learned_targeted_surveillance",
     "learned_harm",
     "learned_lawful",
+    "judge_harm",
+    "screen",
+    "screen_harm",
+    "screen_threat",
+    "screen_bounty",
+    "screen_doxxing",
+    "screen_targeted_surveillance",
 ];
 
 fn line_of(src: &str, byte: usize) -> usize {
@@ -417,7 +501,30 @@ impl Verdict {
         learned: Option<LearnedScores>,
         policy: &Policy,
     ) -> Self {
-        let extra = Extra::for_post(&detection, &protected_match, learned);
+        Self::judged(
+            id,
+            detection,
+            protected_match,
+            Judgement {
+                learned,
+                ..Default::default()
+            },
+            policy,
+        )
+    }
+
+    /// The verdict with everything the learned stages said: their scores
+    /// for the policy, and the findings they make that no rule made
+    /// (reported, like every label, only when the action is not `allow`).
+    pub fn judged(
+        id: &str,
+        detection: Detection,
+        protected_match: Vec<ProtectedMatch>,
+        judgement: Judgement,
+        policy: &Policy,
+    ) -> Self {
+        let mut extra = Extra::for_post(&detection, &protected_match, judgement.learned);
+        extra.screen = judgement.screen;
         let (action, by) = policy.decide(&detection, &extra);
         let mut rules = detection.rules;
         if let Some(by) = by {
@@ -426,7 +533,14 @@ impl Verdict {
         let labels = if action == Action::Allow {
             Vec::new()
         } else {
-            detection.labels
+            let mut labels = detection.labels;
+            for l in judgement.labels {
+                if !labels.iter().any(|r| r.category == l.category) {
+                    labels.push(l);
+                }
+            }
+            labels.sort_by_key(|l| l.category);
+            labels
         };
         Verdict {
             kind: "verdict",

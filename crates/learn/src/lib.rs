@@ -10,6 +10,7 @@
 
 pub mod encoder;
 pub mod head;
+pub mod screen;
 pub mod sentencepiece;
 pub mod usem3;
 
@@ -124,6 +125,11 @@ pub struct Example {
     pub labels: Vec<String>,
     /// Language hint, for per-language reports only.
     pub lang: Option<String>,
+    /// Bounty tier (`info`, `assault`, `lethal`) when labeled.
+    pub tier: Option<String>,
+    /// Expected action, when the file gives one (`review` posts are
+    /// harmful for training: they are what a reviewer must see).
+    pub expected_action: Option<String>,
 }
 
 impl Example {
@@ -150,6 +156,18 @@ pub struct DataFile {
     /// training-only data, added to every fold's training set).
     #[serde(default = "yes")]
     pub cross_validated: bool,
+}
+
+impl DataFile {
+    /// The record of a file read as `bytes` that gave `examples` examples.
+    pub fn of(path: &Path, bytes: &[u8], examples: usize, cross_validated: bool) -> Self {
+        DataFile {
+            path: path.display().to_string(),
+            sha256: hex::encode(Sha256::digest(bytes)),
+            examples,
+            cross_validated,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -191,6 +209,8 @@ pub fn read_examples(path: &Path) -> Result<(Vec<Example>, DataFile), LearnError
                 .to_string(),
             labels,
             lang: v["lang"].as_str().map(str::to_string),
+            tier: v["tier"].as_str().map(str::to_string),
+            expected_action: v["expected_action"].as_str().map(str::to_string),
         });
     }
     let file = DataFile {

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 use std::time::{Duration, Instant};
 
-use rampart_decide::{Action, LearnedScores, Policy, ProtectedMatch, Verdict};
+use rampart_decide::{Action, Judgement, LearnedScores, Policy, ProtectedMatch, ScreenSignals, Verdict};
+use rampart_learn::screen::{Screen, ScreenScores};
 use rampart_detect::Detector;
 use rampart_ingest::{JsonlReader, LineError, Post, Record};
 use rampart_registry::ProtectedRegistry;
@@ -21,6 +22,9 @@ pub struct Scanner {
     policy: Policy,
     registry: Option<ProtectedRegistry>,
     learned: Option<rampart_learn::Learned>,
+    /// The learned first stage, on every post (the committed model unless
+    /// replaced or turned off).
+    screen: Option<Screen>,
     /// Score one in this many non-candidate posts with the learned stage
     /// (0: none), to measure what the rules miss.
     learned_sample: u64,
@@ -31,6 +35,33 @@ pub struct Findings {
     detection: rampart_detect::Detection,
     protected: Vec<ProtectedMatch>,
     weak: bool,
+    screen: Option<ScreenScores>,
+}
+
+/// The first stage passes a post to the encoder at this harm probability
+/// or above (chosen to pass nearly every harmful training post, see
+/// `rampart train-screen`).
+pub const SCREEN_PASS: f32 = 0.2;
+
+/// The committed first-stage model, built into the binary so it is there
+/// wherever rampart runs.
+pub const SCREEN_MODEL: &[u8] = include_bytes!("../../../models/screen.bin");
+
+impl Findings {
+    /// The first stage's scores, when it ran.
+    pub fn screen(&self) -> Option<&ScreenScores> {
+        self.screen.as_ref()
+    }
+
+    fn screen_signals(&self) -> Option<ScreenSignals> {
+        self.screen.as_ref().map(|s| ScreenSignals {
+            harm: f64::from(s.get("harm")),
+            threat: f64::from(s.get("threat")),
+            bounty: f64::from(s.get("bounty")),
+            doxxing: f64::from(s.get("doxxing")),
+            targeted_surveillance: f64::from(s.get("targeted_surveillance")),
+        })
+    }
 }
 
 impl Findings {
@@ -44,6 +75,8 @@ impl Findings {
             // Uncertain: several harm cues, no finding, no lawful context.
             // One cue alone ("kill it tonight") is everyday language.
             || (s.harm_cues >= 2 && s.lawful_context < 0.5)
+            // The first stage suspects it.
+            || self.screen.as_ref().is_some_and(|sc| sc.get("harm") >= SCREEN_PASS)
     }
 }
 
@@ -55,8 +88,21 @@ impl Scanner {
             policy,
             registry: None,
             learned: None,
+            screen: Some(Screen::from_bytes(SCREEN_MODEL, "models/screen.bin (built in)")?),
             learned_sample: 0,
         })
+    }
+
+    /// Replaces the first-stage model (`None`: the rules alone judge the
+    /// posts the encoder does not see).
+    pub fn with_screen(mut self, screen: Option<Screen>) -> Self {
+        self.screen = screen;
+        self
+    }
+
+    /// Whether the learned first stage is on.
+    pub fn has_screen(&self) -> bool {
+        self.screen.is_some()
     }
 
     /// Adds the learned second stage: it scores the posts the rules mark
@@ -94,10 +140,12 @@ impl Scanner {
                 .collect(),
             None => Vec::new(),
         };
+        let screen = self.screen.as_ref().map(|m| m.score(&content));
         Findings {
             detection,
             protected,
             weak,
+            screen,
         }
     }
 
@@ -110,7 +158,10 @@ impl Scanner {
         if self.learned.is_none() {
             return false;
         }
-        (f.is_candidate() && self.policy.needs_learned(&f.detection, &f.protected))
+        (f.is_candidate()
+            && self
+                .policy
+                .needs_learned_with(&f.detection, &f.protected, f.screen_signals()))
             || (self.learned_sample > 0 && id_hash(&post.id).is_multiple_of(self.learned_sample))
     }
 
@@ -136,8 +187,18 @@ impl Scanner {
         } else {
             f.detection.entities.clone()
         };
+        let screen = f.screen_signals();
+        let labels = match (&self.screen, &f.screen) {
+            (Some(m), Some(sc)) => learned_labels(m, sc, learned.as_ref(), &post.content()),
+            _ => Vec::new(),
+        };
+        let judgement = Judgement {
+            learned,
+            screen,
+            labels,
+        };
         (
-            Verdict::with_learned(&post.id, f.detection, f.protected, learned, &self.policy),
+            Verdict::judged(&post.id, f.detection, f.protected, judgement, &self.policy),
             entities,
             f.weak,
         )
@@ -227,6 +288,8 @@ pub struct Summary {
     /// Whether the learned stage ran (it is off when turned off or not
     /// installed).
     pub learned_stage: bool,
+    /// Whether the learned first stage judged every post.
+    pub screen_stage: bool,
     /// Posts the learned stage scored.
     pub learned_scored: u64,
     /// Of those, posts scored only as part of the sample of what the
@@ -260,6 +323,7 @@ impl Summary {
             "categories": self.categories,
             "campaign_updates": self.campaign_updates,
             "learned_stage": if self.learned_stage { "on" } else { "off" },
+            "screen_stage": if self.screen_stage { "on" } else { "off" },
             "learned_scored": self.learned_scored,
             "learned_sampled": self.learned_sampled,
             "learned_sample_flagged": self.learned_sample_flagged,
@@ -356,6 +420,78 @@ pub fn observe_campaign(
     (verdict, campaign)
 }
 
+/// A learned finding is made in a category at this probability or above
+/// (the first stage's, averaged with the encoder heads' where they ran).
+pub const LEARNED_LABEL: f64 = 0.5;
+
+/// Findings the learned stages make: one label per category whose
+/// probability reaches [`LEARNED_LABEL`], scored by it, with the words
+/// that raised it most as evidence (spans of the original text) and, for
+/// a bounty, the tier its tier heads prefer. The verdict keeps them only
+/// where no rule found the category and the action is not `allow`.
+pub fn learned_labels(
+    model: &Screen,
+    sc: &ScreenScores,
+    heads: Option<&LearnedScores>,
+    content: &str,
+) -> Vec<rampart_detect::Label> {
+    use rampart_detect::{BountyTier, Category, Evidence, Label};
+    let mut out = Vec::new();
+    let mut folded = None;
+    for c in Category::ALL {
+        let own = f64::from(sc.get(c.as_str()));
+        let p = match heads {
+            Some(h) => {
+                let head = match c {
+                    Category::Threat => h.threat,
+                    Category::Bounty => h.bounty,
+                    Category::Doxxing => h.doxxing,
+                    Category::TargetedSurveillance => h.targeted_surveillance,
+                };
+                (own + head) / 2.0
+            }
+            None => own,
+        };
+        if p < LEARNED_LABEL {
+            continue;
+        }
+        let n = folded.get_or_insert_with(|| rampart_normalise::normalise(content));
+        let evidence = model
+            .top_tokens(n.folded.as_str(), c.as_str(), 3, 0.05)
+            .into_iter()
+            .filter_map(|(s, e, _)| n.folded.original_span(s, e))
+            .filter_map(|(s, e)| {
+                let text: String = content.chars().skip(s).take(e - s).collect();
+                (!text.is_empty()).then_some(Evidence {
+                    start: s,
+                    end: e,
+                    text,
+                    role: "cue",
+                    media: None,
+                })
+            })
+            .collect();
+        let tier = (c == Category::Bounty).then(|| {
+            let (lethal, assault) = (sc.get("lethal"), sc.get("assault"));
+            if lethal >= 0.5 && lethal >= assault {
+                BountyTier::Lethal
+            } else if assault >= 0.5 {
+                BountyTier::Assault
+            } else {
+                BountyTier::Info
+            }
+        });
+        out.push(Label {
+            category: c,
+            score: (p * 1000.0).round() / 1000.0,
+            tier,
+            evidence,
+            media_evidence: Vec::new(),
+        });
+    }
+    out
+}
+
 /// The policy's view of the heads' output (head name → probability).
 pub fn learned_scores(heads: &BTreeMap<String, f32>) -> LearnedScores {
     let g = |k: &str| f64::from(heads.get(k).copied().unwrap_or(0.0));
@@ -421,6 +557,7 @@ pub fn scan_stream_with<R: BufRead, W: Write, E: Write>(
     let started = Instant::now();
     let mut summary = Summary {
         learned_stage: scanner.has_learned(),
+        screen_stage: scanner.has_screen(),
         ..Summary::default()
     };
     for a in Action::ALL {

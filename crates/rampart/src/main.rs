@@ -48,6 +48,8 @@ enum Command {
     Loadtest(cases_cli::LoadtestArgs),
     /// Train the learned stage's heads on labeled posts (k-fold CV report).
     Train(learn_cli::TrainArgs),
+    /// Train the learned first stage (hashed n-grams, every post) with k-fold CV.
+    TrainScreen(learn_cli::TrainScreenArgs),
 }
 
 #[derive(Subcommand)]
@@ -223,6 +225,7 @@ fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(cmd) => cases_cli::audit(cmd),
         Command::Loadtest(args) => cases_cli::loadtest(args),
         Command::Train(args) => learn_cli::train(args),
+        Command::TrainScreen(args) => learn_cli::train_screen(args),
     }
 }
 

@@ -132,8 +132,8 @@ pub struct Judgement {
     pub learned: Option<LearnedScores>,
     /// The first stage's scores, when it is on.
     pub screen: Option<ScreenSignals>,
-    /// Findings of the learned stages in categories no rule found, with
-    /// the words that raised them as evidence.
+    /// Findings of the learned stages, with the words that raised them
+    /// as evidence: reported when no rule found anything.
     pub labels: Vec<Label>,
 }
 
@@ -309,7 +309,7 @@ impl Policy {
         ctx.add_variable_from_value("learned_harm", l.harm());
         ctx.add_variable_from_value("learned_lawful", l.lawful);
         ctx.add_variable_from_value("harm_cues", extra.harm_cues as i64);
-        ctx.add_variable_from_value("judge_harm", extra.judge_harm());
+        ctx.add_variable_from_value("judge_harm", extra.judge_harm(max));
         let sc = extra.screen.unwrap_or_default();
         ctx.add_variable_from_value("screen", extra.screen.is_some());
         ctx.add_variable_from_value("screen_harm", sc.harm);
@@ -382,14 +382,15 @@ impl Policy {
 impl Extra {
     /// The learned judgement of harm, in `[0, 1]`: the first stage's harm
     /// probability, averaged with the encoder heads' (one minus their
-    /// lawful probability) where they scored the post; 0 when neither ran.
-    pub fn judge_harm(&self) -> f64 {
+    /// lawful probability) where they scored the post. With neither on,
+    /// the rules judge alone: `rules_max` (their largest score).
+    pub fn judge_harm(&self, rules_max: f64) -> f64 {
         let screen = self.screen.map(|s| s.harm);
         let heads = self.learned.map(|l| 1.0 - l.lawful);
         match (screen, heads) {
             (Some(s), Some(h)) => (s + h) / 2.0,
             (Some(x), None) | (None, Some(x)) => x,
-            (None, None) => 0.0,
+            (None, None) => rules_max,
         }
     }
 
@@ -533,14 +534,14 @@ impl Verdict {
         let labels = if action == Action::Allow {
             Vec::new()
         } else {
-            let mut labels = detection.labels;
-            for l in judgement.labels {
-                if !labels.iter().any(|r| r.category == l.category) {
-                    labels.push(l);
-                }
+            // The rules' findings carry the precise evidence (spans by
+            // role, tier); the learned ones stand in only where no rule
+            // found anything.
+            if detection.labels.is_empty() {
+                judgement.labels
+            } else {
+                detection.labels
             }
-            labels.sort_by_key(|l| l.category);
-            labels
         };
         Verdict {
             kind: "verdict",

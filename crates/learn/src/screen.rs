@@ -76,7 +76,28 @@ pub fn tokens(folded: &str) -> Vec<Token> {
         }
         // Keep symbols that carry meaning (money, emoji, handles); skip
         // whitespace and ordinary punctuation.
-        if !c.is_whitespace() && !matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '"' | '\'' | '(' | ')' | '-' | '_' | '/' | '*' | '¿' | '¡' | '[' | ']' | '…')
+        if !c.is_whitespace()
+            && !matches!(
+                c,
+                '.' | ','
+                    | ';'
+                    | ':'
+                    | '!'
+                    | '?'
+                    | '"'
+                    | '\''
+                    | '('
+                    | ')'
+                    | '-'
+                    | '_'
+                    | '/'
+                    | '*'
+                    | '¿'
+                    | '¡'
+                    | '['
+                    | ']'
+                    | '…'
+            )
         {
             out.push(Token {
                 text: c.to_string(),
@@ -255,7 +276,8 @@ fn train_dense(examples: &[&ScreenExample], cfg: ScreenConfig) -> Vec<Dense> {
                 for &i in &order {
                     let e = &examples[i];
                     let Some(y) = e.targets[o] else { continue };
-                    let z: f32 = e.feats.iter().map(|&f| d.w[f as usize]).sum::<f32>() * e.value + d.b;
+                    let z: f32 =
+                        e.feats.iter().map(|&f| d.w[f as usize]).sum::<f32>() * e.value + d.b;
                     let err = (sigmoid(z) - if y { 1.0 } else { 0.0 })
                         * if y { wp } else { wn }
                         * e.weight;
@@ -327,7 +349,11 @@ impl Screen {
     }
 
     /// [`Screen::train`] over borrowed examples (folds share them).
-    pub fn train_refs(examples: &[&ScreenExample], cfg: ScreenConfig, manifest: ScreenManifest) -> Self {
+    pub fn train_refs(
+        examples: &[&ScreenExample],
+        cfg: ScreenConfig,
+        manifest: ScreenManifest,
+    ) -> Self {
         let dense = train_dense(examples, cfg);
         let mut weights = Vec::new();
         let mut scales = Vec::new();
@@ -379,7 +405,13 @@ impl Screen {
     /// ranges in the folded view, strongest first, at most `k`, each with
     /// a positive contribution of at least `min_logit`. Every feature's
     /// weight is credited to the token it came from.
-    pub fn top_tokens(&self, folded: &str, name: &str, k: usize, min_logit: f32) -> Vec<(usize, usize, f32)> {
+    pub fn top_tokens(
+        &self,
+        folded: &str,
+        name: &str,
+        k: usize,
+        min_logit: f32,
+    ) -> Vec<(usize, usize, f32)> {
         let Some(o) = output_index(name) else {
             return Vec::new();
         };
@@ -436,11 +468,15 @@ impl Screen {
         let mut at = 12 + mlen;
         let (mut weights, mut scales, mut biases) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..OUTPUTS.len() {
-            let head = bytes.get(at..at + 8).ok_or_else(|| bad("truncated weights"))?;
+            let head = bytes
+                .get(at..at + 8)
+                .ok_or_else(|| bad("truncated weights"))?;
             biases.push(f32::from_le_bytes(head[..4].try_into().expect("4 bytes")));
             scales.push(f32::from_le_bytes(head[4..].try_into().expect("4 bytes")));
             at += 8;
-            let w = bytes.get(at..at + DIM).ok_or_else(|| bad("truncated weights"))?;
+            let w = bytes
+                .get(at..at + DIM)
+                .ok_or_else(|| bad("truncated weights"))?;
             weights.push(w.iter().map(|&b| b as i8).collect());
             at += DIM;
         }
@@ -498,9 +534,14 @@ mod tests {
             "el juez dio su fallo",
             "el policia ayudo en el desfile",
         ];
-        let mut data: Vec<ScreenExample> = harmful.iter().map(|t| ex(t, &["threat"], None)).collect();
+        let mut data: Vec<ScreenExample> =
+            harmful.iter().map(|t| ex(t, &["threat"], None)).collect();
         data.extend(lawful.iter().map(|t| ex(t, &[], None)));
-        data.push(ex("$500 for whoever kills him", &["threat", "bounty"], Some("lethal")));
+        data.push(ex(
+            "$500 for whoever kills him",
+            &["threat", "bounty"],
+            Some("lethal"),
+        ));
         data.push(ex("$500 for his address", &["bounty"], Some("info")));
         let m = Screen::train(&data, ScreenConfig::default(), ScreenManifest::default());
         let h = m.score("they will kill the judge");
@@ -519,9 +560,20 @@ mod tests {
     fn refuses_bad_files_naming_the_problem() {
         let e = Screen::from_bytes(b"nonsense", "x.bin").err().unwrap();
         assert!(e.to_string().contains("bad magic"), "{e}");
-        let m = Screen::train(&[ex("a", &[], None)], ScreenConfig { epochs: 1, ..Default::default() }, ScreenManifest::default());
+        let m = Screen::train(
+            &[ex("a", &[], None)],
+            ScreenConfig {
+                epochs: 1,
+                ..Default::default()
+            },
+            ScreenManifest::default(),
+        );
         let mut b = m.to_bytes();
         b.truncate(b.len() - 1);
-        assert!(Screen::from_bytes(&b, "x.bin").err().unwrap().to_string().contains("truncated"));
+        assert!(Screen::from_bytes(&b, "x.bin")
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("truncated"));
     }
 }

@@ -9,10 +9,12 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 use std::time::{Duration, Instant};
 
-use rampart_decide::{Action, Judgement, LearnedScores, Policy, ProtectedMatch, ScreenSignals, Verdict};
-use rampart_learn::screen::{Screen, ScreenScores};
+use rampart_decide::{
+    Action, Judgement, LearnedScores, Policy, ProtectedMatch, ScreenSignals, Verdict,
+};
 use rampart_detect::Detector;
 use rampart_ingest::{JsonlReader, LineError, Post, Record};
+use rampart_learn::screen::{Screen, ScreenScores};
 use rampart_registry::ProtectedRegistry;
 
 /// Detector, policy and (optionally) the protected-person registry,
@@ -88,7 +90,10 @@ impl Scanner {
             policy,
             registry: None,
             learned: None,
-            screen: Some(Screen::from_bytes(SCREEN_MODEL, "models/screen.bin (built in)")?),
+            screen: Some(Screen::from_bytes(
+                SCREEN_MODEL,
+                "models/screen.bin (built in)",
+            )?),
             learned_sample: 0,
         })
     }
@@ -428,7 +433,7 @@ pub const LEARNED_LABEL: f64 = 0.5;
 /// probability reaches [`LEARNED_LABEL`], scored by it, with the words
 /// that raised it most as evidence (spans of the original text) and, for
 /// a bounty, the tier its tier heads prefer. The verdict keeps them only
-/// where no rule found the category and the action is not `allow`.
+/// when no rule found anything and the action is not `allow`.
 pub fn learned_labels(
     model: &Screen,
     sc: &ScreenScores,

@@ -2,10 +2,10 @@
 //! findings carry evidence spans of the original text, and turning it off
 //! leaves the rules alone.
 
-use rampart_pipeline::Scanner;
 use rampart_decide::{Action, Policy};
 use rampart_ingest::parse_line;
 use rampart_learn::screen::{Screen, ScreenConfig, ScreenExample, ScreenManifest};
+use rampart_pipeline::Scanner;
 
 /// A model that learns one invented word ("zorblat") as a threat: no rule
 /// knows it, so whatever flags it is the learned stage.
@@ -46,28 +46,51 @@ fn post(text: &str) -> rampart_ingest::Post {
 
 #[test]
 fn a_learned_finding_without_any_rule_carries_spans_of_the_original_text() {
-    let scanner = Scanner::new(policy()).unwrap().with_screen(Some(toy_screen()));
+    let scanner = Scanner::new(policy())
+        .unwrap()
+        .with_screen(Some(toy_screen()));
     // Leetspeak and a capital: the first stage reads the folded view.
     let text = "Gonna Z0RBLAT the judge after court";
     let v = scanner.verdict(&post(text));
     assert_eq!(v.action, Action::Review, "{v:?}");
-    assert!(v.rules.iter().any(|r| r == "policy.review.learned"), "{:?}", v.rules);
-    let label = v.labels.iter().find(|l| l.category.as_str() == "threat").expect("a learned threat label");
+    assert!(
+        v.rules.iter().any(|r| r == "policy.review.learned"),
+        "{:?}",
+        v.rules
+    );
+    let label = v
+        .labels
+        .iter()
+        .find(|l| l.category.as_str() == "threat")
+        .expect("a learned threat label");
     assert!(!label.evidence.is_empty(), "{label:?}");
     let chars: Vec<char> = text.chars().collect();
     for e in &label.evidence {
         assert_eq!(chars[e.start..e.end].iter().collect::<String>(), e.text);
     }
-    assert!(label.evidence.iter().any(|e| e.text == "Z0RBLAT"), "{label:?}");
+    assert!(
+        label.evidence.iter().any(|e| e.text == "Z0RBLAT"),
+        "{label:?}"
+    );
 }
 
 #[test]
 fn lawful_posts_stay_up_and_the_rules_alone_do_not_know_the_word() {
-    let scanner = Scanner::new(policy()).unwrap().with_screen(Some(toy_screen()));
-    assert_eq!(scanner.verdict(&post("the judge spoke after court")).action, Action::Allow);
+    let scanner = Scanner::new(policy())
+        .unwrap()
+        .with_screen(Some(toy_screen()));
+    assert_eq!(
+        scanner.verdict(&post("the judge spoke after court")).action,
+        Action::Allow
+    );
     let rules_only = Scanner::new(policy()).unwrap().with_screen(None);
     assert!(!rules_only.has_screen());
-    assert_eq!(rules_only.verdict(&post("Gonna zorblat the judge after court")).action, Action::Allow);
+    assert_eq!(
+        rules_only
+            .verdict(&post("Gonna zorblat the judge after court"))
+            .action,
+        Action::Allow
+    );
 }
 
 #[test]

@@ -331,16 +331,22 @@ pub struct TrainScreenArgs {
 pub fn everyday_examples(
     posts: &std::path::Path,
     labels: &std::path::Path,
-) -> anyhow::Result<(Vec<rampart_learn::Example>, Vec<rampart_learn::Example>, Vec<rampart_learn::DataFile>)> {
+) -> anyhow::Result<(
+    Vec<rampart_learn::Example>,
+    Vec<rampart_learn::Example>,
+    Vec<rampart_learn::DataFile>,
+)> {
     let mut cat = BTreeMap::new();
-    let lbytes = std::fs::read(labels).with_context(|| format!("cannot read {}", labels.display()))?;
+    let lbytes =
+        std::fs::read(labels).with_context(|| format!("cannot read {}", labels.display()))?;
     for line in lbytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let v: serde_json::Value = serde_json::from_slice(line)?;
         if let (Some(id), Some(c)) = (v["id"].as_str(), v["edos_category"].as_str()) {
             cat.insert(id.to_string(), c.starts_with("1."));
         }
     }
-    let pbytes = std::fs::read(posts).with_context(|| format!("cannot read {}", posts.display()))?;
+    let pbytes =
+        std::fs::read(posts).with_context(|| format!("cannot read {}", posts.display()))?;
     let (mut train, mut held) = (Vec::new(), Vec::new());
     for line in pbytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let v: serde_json::Value = serde_json::from_slice(line)?;
@@ -348,7 +354,11 @@ pub fn everyday_examples(
         let threat = cat.get(&id).copied().unwrap_or(false);
         let e = rampart_learn::Example {
             text: v["text"].as_str().unwrap_or_default().to_string(),
-            labels: if threat { vec!["threat".into()] } else { vec![] },
+            labels: if threat {
+                vec!["threat".into()]
+            } else {
+                vec![]
+            },
             lang: Some("en".into()),
             tier: None,
             expected_action: Some(if threat { "review" } else { "allow" }.into()),
@@ -360,9 +370,14 @@ pub fn everyday_examples(
             EverydayPart::Tune => {}
         }
     }
-    let file = |p: &std::path::Path, b: &[u8], n: usize| rampart_learn::DataFile::of(p, b, n, false);
+    let file =
+        |p: &std::path::Path, b: &[u8], n: usize| rampart_learn::DataFile::of(p, b, n, false);
     let n = train.len();
-    Ok((train, held, vec![file(posts, &pbytes, n), file(labels, &lbytes, n)]))
+    Ok((
+        train,
+        held,
+        vec![file(posts, &pbytes, n), file(labels, &lbytes, n)],
+    ))
 }
 
 /// Which part of the everyday stream a post is in, by a fixed hash of
@@ -387,8 +402,6 @@ pub fn everyday_part(id: &str) -> EverydayPart {
     }
 }
 
-
-
 fn screen_example(e: &rampart_learn::Example) -> rampart_learn::screen::ScreenExample {
     rampart_learn::screen::ScreenExample::new(&e.text, &e.labels, e.tier.as_deref(), 1.0)
 }
@@ -408,7 +421,10 @@ fn threshold_table(scores: &[(f32, bool)]) -> serde_json::Value {
         );
     }
     let (sc, truth): (Vec<f32>, Vec<bool>) = scores.iter().copied().unzip();
-    out.insert("auc".into(), serde_json::json!(rampart_learn::head::metrics(&sc, &truth).auc));
+    out.insert(
+        "auc".into(),
+        serde_json::json!(rampart_learn::head::metrics(&sc, &truth).auc),
+    );
     serde_json::Value::Object(out)
 }
 
@@ -444,7 +460,10 @@ pub fn train_screen(args: TrainScreenArgs) -> anyhow::Result<ExitCode> {
     };
     let scored: Vec<_> = examples.iter().map(screen_example).collect();
     let train_only: Vec<_> = extra.iter().map(screen_example).collect();
-    let fold: Vec<usize> = examples.iter().map(|e| rampart_learn::fold_of(&e.id, k)).collect();
+    let fold: Vec<usize> = examples
+        .iter()
+        .map(|e| rampart_learn::fold_of(&e.id, k))
+        .collect();
     // Out-of-fold scores: each post scored by a model that never saw it.
     let per_fold: Vec<Vec<(usize, [f32; 7])>> = {
         use rayon::prelude::*;
@@ -471,7 +490,11 @@ pub fn train_screen(args: TrainScreenArgs) -> anyhow::Result<ExitCode> {
         oof[i] = p;
     }
     let harmful = |e: &rampart_learn::Example| !e.labels.is_empty();
-    let cv: Vec<(f32, bool)> = examples.iter().zip(&oof).map(|(e, p)| (p[0], harmful(e))).collect();
+    let cv: Vec<(f32, bool)> = examples
+        .iter()
+        .zip(&oof)
+        .map(|(e, p)| (p[0], harmful(e)))
+        .collect();
     let mut metrics = BTreeMap::new();
     metrics.insert("cross_validated_harm".to_string(), threshold_table(&cv));
     for lang in ["en", "es"] {
@@ -483,7 +506,8 @@ pub fn train_screen(args: TrainScreenArgs) -> anyhow::Result<ExitCode> {
             .collect();
         metrics.insert(format!("cross_validated_harm_{lang}"), threshold_table(&s));
     }
-    let all: Vec<&rampart_learn::screen::ScreenExample> = scored.iter().chain(train_only.iter()).collect();
+    let all: Vec<&rampart_learn::screen::ScreenExample> =
+        scored.iter().chain(train_only.iter()).collect();
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let mut model = Screen::train_refs(
         &all,
@@ -503,7 +527,10 @@ pub fn train_screen(args: TrainScreenArgs) -> anyhow::Result<ExitCode> {
     }
     for path in &args.report {
         let (ex, _) = rampart_learn::read_examples(path)?;
-        let s: Vec<(f32, bool)> = ex.iter().map(|e| (model.score(&e.text).probs[0], harmful(e))).collect();
+        let s: Vec<(f32, bool)> = ex
+            .iter()
+            .map(|e| (model.score(&e.text).probs[0], harmful(e)))
+            .collect();
         metrics.insert(format!("report:{}", path.display()), threshold_table(&s));
     }
     model.manifest.metrics = metrics.clone();
@@ -516,12 +543,21 @@ pub fn train_screen(args: TrainScreenArgs) -> anyhow::Result<ExitCode> {
         .map(|(e, p)| {
             (
                 e.id.as_str(),
-                rampart_learn::screen::OUTPUTS.iter().copied().zip(p.iter().copied()).collect(),
+                rampart_learn::screen::OUTPUTS
+                    .iter()
+                    .copied()
+                    .zip(p.iter().copied())
+                    .collect(),
             )
         })
         .collect();
     std::fs::write(&oof_path, serde_json::to_string(&oof_map)? + "\n")
         .with_context(|| format!("cannot write {}", oof_path.display()))?;
-    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"screen": args.out.display().to_string(), "metrics": metrics}))?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(
+            &serde_json::json!({"screen": args.out.display().to_string(), "metrics": metrics})
+        )?
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -104,7 +104,9 @@ impl LearnedArgs {
                 eprintln!(
                     "rampart: warning: running the rules alone, the learned stage is not installed: {e}"
                 );
-                Ok(scanner)
+                // The first stage is calibrated beside the heads: alone it
+                // is overconfident, so the rules judge alone.
+                Ok(scanner.with_screen(None))
             }
             Err(e @ rampart_learn::LearnError::MissingModel { .. }) => {
                 Err(anyhow::Error::new(e).context("--learned requires the learned stage"))

@@ -180,7 +180,11 @@ fn the_committed_heads_fit_the_installed_encoder_and_the_cascade_scans() {
     // high-confidence rule already decided (not encoded): the same posts
     // whatever the sample rate.
     let candidates = s("learned_scored") - s("learned_sampled") + s("learned_skipped");
-    assert!(s("learned_skipped") > 0, "{summary}");
+    // Every removal and escalation rule of the default policy but the
+    // protected exposure reads the learned judgement (a rule finding the
+    // judgement reads as lawful is not removed), so no candidate here is
+    // decided without the encoder.
+    assert_eq!(s("learned_skipped"), 0, "{summary}");
     assert_eq!(n("learned_skipped"), 0, "{all}");
     assert_eq!(n("learned_sampled"), n("posts") - candidates, "{all}");
     assert!(n("learned_sample_flagged") <= n("learned_sampled"), "{all}");
@@ -431,7 +435,9 @@ fn the_pipelined_cascade_keeps_input_order_across_chunks() {
     assert!(stderr.contains("\"line\":5002"), "{stderr}");
     let summary: serde_json::Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
     let scored = summary["learned_scored"].as_u64().unwrap();
-    assert!((100..3000).contains(&scored), "{summary}");
+    // A subset: the rules' candidates and what the first stage passes
+    // (the synthetic stream is heavy in harm and hard negatives).
+    assert!((100..7000).contains(&scored), "{summary}");
     assert_eq!(summary["bad_lines"], 1);
 }
 

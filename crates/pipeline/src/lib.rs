@@ -49,6 +49,12 @@ pub const SCREEN_PASS: f32 = 0.2;
 /// wherever rampart runs.
 pub const SCREEN_MODEL: &[u8] = include_bytes!("../../../models/screen.bin");
 
+/// The committed first-stage model.
+pub fn builtin_screen() -> Screen {
+    Screen::from_bytes(SCREEN_MODEL, "models/screen.bin (built in)")
+        .expect("the committed screen model is valid")
+}
+
 impl Findings {
     /// The first stage's scores, when it ran.
     pub fn screen(&self) -> Option<&ScreenScores> {
@@ -90,10 +96,9 @@ impl Scanner {
             policy,
             registry: None,
             learned: None,
-            screen: Some(Screen::from_bytes(
-                SCREEN_MODEL,
-                "models/screen.bin (built in)",
-            )?),
+            // On with the encoder (`with_learned`): the first stage is
+            // calibrated beside the heads; alone it is overconfident.
+            screen: None,
             learned_sample: 0,
         })
     }
@@ -116,6 +121,9 @@ impl Scanner {
     pub fn with_learned(mut self, learned: rampart_learn::Learned, sample_every: u64) -> Self {
         self.learned = Some(learned);
         self.learned_sample = sample_every;
+        if self.screen.is_none() {
+            self.screen = Some(builtin_screen());
+        }
         self
     }
 

@@ -95,7 +95,9 @@ fn lawful_posts_stay_up_and_the_rules_alone_do_not_know_the_word() {
 
 #[test]
 fn the_built_in_model_loads_and_judges_every_post() {
-    let scanner = Scanner::new(Policy::default_policy()).unwrap();
+    let scanner = Scanner::new(Policy::default_policy())
+        .unwrap()
+        .with_screen(Some(rampart_pipeline::builtin_screen()));
     assert!(scanner.has_screen());
     let f = scanner.findings(&post("see you at the game on sunday"));
     assert!(f.screen().is_some());

@@ -35,9 +35,16 @@ def scan(path):
     return {v["id"]: v for v in map(json.loads, out.splitlines()) if v.get("kind") == "verdict"}
 
 
-def score(path):
-    v = scan(path)
-    gold = [json.loads(l) for l in open(path, encoding="utf-8") if l.strip()]
+def batch(x):
+    """The corpus batch of a post: writers w1-w8 wrote the first (2026-12-01),
+    w9-w16 the second (2026-12-02), each in registers of its own."""
+    w = x["id"].split("-")[0]
+    return "batch2" if w.startswith("w") and w[1:].isdigit() and int(w[1:]) > 8 else "batch1"
+
+
+def score(path, keep=lambda x: True, v=None):
+    v = v or scan(path)
+    gold = [x for x in map(json.loads, open(path, encoding="utf-8").read().splitlines()) if keep(x)]
     res = {}
     for lang in ("all", "en", "es"):
         g = [x for x in gold if lang == "all" or x.get("lang") == lang]
@@ -68,9 +75,14 @@ def part(i):
 for name, path in [("dev", "../shared/eval/dev_posts.jsonl"), ("tune", "models/training/tune.jsonl"), ("blind", "models/training/blind.jsonl")]:
     if name not in sets:
         continue
-    res, f1, tier = score(path)
-    print(f"{name:6} " + "  ".join(f"{l}: caught {c:.3f} fpr {f:.3f} (n={n})" for l, (c, f, n) in res.items()))
-    print("       F1 " + " ".join(f"{c[:6]} {x:.3f}" for c, x in f1.items()) + f"  tier acc {tier:.3f}")
+    v = scan(path)
+    parts = [(name, lambda x: True)]
+    if name != "dev":
+        parts += [(f"  {b}", lambda x, b=b: batch(x) == b) for b in ("batch1", "batch2")]
+    for label, keep in parts:
+        res, f1, tier = score(path, keep, v)
+        print(f"{label:8} " + "  ".join(f"{l}: caught {c:.3f} fpr {f:.3f} (n={n})" for l, (c, f, n) in res.items()))
+        print("         F1 " + " ".join(f"{c[:6]} {x:.3f}" for c, x in f1.items()) + f"  tier acc {tier:.3f}")
 if "everyday" not in sets:
     sys.exit(0)
 v = scan(EV)

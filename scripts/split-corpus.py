@@ -9,6 +9,11 @@ stratum in hash order go to blind.jsonl, the next 14% to tune.jsonl, the
 rest to train.jsonl. Posts whose wording repeats the dev set (an exact
 text, or 8 consecutive words in common) are dropped and counted. The
 blind split is never trained on and never tuned to: it is only reported.
+
+Assignments are frozen once made: a post already in train.jsonl,
+tune.jsonl or blind.jsonl keeps its split (and its line), and only posts
+new to the corpus are split, stratified among themselves. So a later batch
+of writers grows every split without moving a blind post into training.
 """
 import hashlib
 import json
@@ -39,7 +44,15 @@ def main(paths):
     dev_texts = {d["text"].strip().lower() for d in dev}
     dev_sh = set().union(*(shingles(d["text"]) for d in dev))
     strata = defaultdict(list)
-    seen = set()
+    frozen = {name: [] for name in ("train", "tune", "blind")}
+    for name in frozen:
+        try:
+            with open(f"{OUT}/{name}.jsonl", encoding="utf-8") as f:
+                frozen[name] = [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            pass
+    known = {d["id"] for posts in frozen.values() for d in posts}
+    seen = {d["text"].strip().lower() for posts in frozen.values() for d in posts}
     dropped = defaultdict(int)
     for p in paths:
         for n, line in enumerate(open(p, encoding="utf-8"), 1):
@@ -52,6 +65,8 @@ def main(paths):
             missing = [k for k in REQUIRED if k not in d]
             if missing:
                 sys.exit(f"{p}:{n}: missing {missing}")
+            if d["id"] in known:
+                continue
             key = d["text"].strip().lower()
             if key in seen:
                 dropped["duplicate"] += 1
@@ -64,6 +79,7 @@ def main(paths):
             stratum = (writer, d["lang"], d["expected_action"], tuple(sorted(d["labels"])))
             strata[stratum].append(d)
     splits = {"train": [], "tune": [], "blind": []}
+    new = {name: 0 for name in splits}
     for posts in strata.values():
         posts.sort(key=lambda d: h(d["id"]))
         k = len(posts)
@@ -76,11 +92,13 @@ def main(paths):
         splits["tune"] += posts[nb:nb + nt]
         splits["train"] += posts[nb + nt:]
     for name, posts in splits.items():
+        new[name] = len(posts)
         posts.sort(key=lambda d: d["id"])
         with open(f"{OUT}/{name}.jsonl", "w", encoding="utf-8") as f:
-            for d in posts:
+            # The frozen posts first, as they were, then the new ones.
+            for d in frozen[name] + posts:
                 f.write(json.dumps(d, ensure_ascii=False) + "\n")
-        print(name, len(posts))
+        print(name, len(frozen[name]) + len(posts), f"({new[name]} new)")
     print("dropped", dict(dropped))
 
 

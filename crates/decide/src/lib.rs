@@ -613,9 +613,11 @@ mod tests {
         let policy = Policy::default_policy();
         let det = Detector::new().unwrap();
         let lethal = det.detect("$50,000 to whoever kills Judge Harlan Pike. Serious.");
-        // Escalated by a rule that reads no learned score, before any that
-        // does: no score can change that.
-        assert!(!policy.needs_learned(&lethal, &[]));
+        // In the default policy every removal reads the learned judgement
+        // (a rule finding it reads as lawful is not removed), so the
+        // learned scores are needed even for the strongest rule finding,
+        // and they decide it.
+        assert!(policy.needs_learned(&lethal, &[]));
         let strong = |l: f64, h: f64| LearnedScores {
             threat: h,
             bounty: h,
@@ -623,8 +625,18 @@ mod tests {
             targeted_surveillance: h,
             lawful: l,
         };
+        let v = Verdict::with_learned("p", lethal.clone(), vec![], Some(strong(0.0, 1.0)), &policy);
+        assert_eq!(v.action, Action::Escalate);
+        let v = Verdict::with_learned("p", lethal.clone(), vec![], Some(strong(1.0, 0.0)), &policy);
+        assert!(v.action < Action::Remove, "{:?}", v.action);
+        // A rule that reads no learned score and decides before any that
+        // does makes them unneeded: no score can change its action.
+        let src = "name = \"x\"\nversion = 1\n[[rules]]\nid = \"r0\"\naction = \"escalate\"\nwhen = \"tier == 'lethal'\"\n[[rules]]\nid = \"r1\"\naction = \"review\"\nwhen = \"judge_harm >= 0.5\"\n";
+        let escalate_first = Policy::parse("p.toml", src).unwrap();
+        assert!(!escalate_first.needs_learned(&lethal, &[]));
         for scores in [strong(1.0, 0.0), strong(0.0, 1.0)] {
-            let v = Verdict::with_learned("p", lethal.clone(), vec![], Some(scores), &policy);
+            let v =
+                Verdict::with_learned("p", lethal.clone(), vec![], Some(scores), &escalate_first);
             assert_eq!(v.action, Action::Escalate);
         }
         // An uncertain finding (a veiled menace): the learned rules are

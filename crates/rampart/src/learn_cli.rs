@@ -236,13 +236,18 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Rules alone against rules + learned (out-of-fold scores), per language.
+/// Rules alone against the shipped cascade (the built-in first stage and
+/// the heads' out-of-fold scores), per language.
 fn cascade_report(
     args: &TrainArgs,
     oof: &BTreeMap<String, BTreeMap<String, f32>>,
 ) -> anyhow::Result<serde_json::Value> {
-    let policy = crate::load_policy(&args.policy)?;
-    let scanner = Scanner::new(policy)?;
+    let rules = Scanner::new(crate::load_policy(&args.policy)?)?;
+    // The default configuration judges with both learned stages; the first
+    // stage never trains on the data given here, so its scores are out of
+    // sample too.
+    let scanner = Scanner::new(crate::load_policy(&args.policy)?)?
+        .with_screen(Some(rampart_pipeline::builtin_screen()));
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     for path in &args.data {
         let raw = std::fs::read(path)?;
@@ -262,7 +267,7 @@ fn cascade_report(
                 continue;
             }
             let harmful = expected == "remove";
-            let rules_only = scanner.verdict(&post).action != Action::Allow;
+            let rules_only = rules.verdict(&post).action != Action::Allow;
             let f = scanner.findings(&post);
             let learned = oof.get(&post.id).map(rampart::learned_scores);
             // The cascade scores what the rules flag or find uncertain (the

@@ -283,11 +283,7 @@ impl Policy {
     fn context(&self, d: &Detection, extra: &Extra) -> Context<'_, '_> {
         let s = &d.signals;
         let mut ctx = Context::with_env(self.env.clone());
-        let max = s
-            .threat
-            .max(s.bounty)
-            .max(s.doxxing)
-            .max(s.targeted_surveillance);
+        let max = rules_max(d);
         ctx.add_variable_from_value("threat", s.threat);
         ctx.add_variable_from_value("bounty", s.bounty);
         ctx.add_variable_from_value("doxxing", s.doxxing);
@@ -480,6 +476,48 @@ pub struct Verdict {
     pub protected_match: Vec<ProtectedMatch>,
     /// `name@version` of the policy.
     pub policy: String,
+    /// The scores the policy weighed (an optional field beyond the
+    /// contract's): for triage queues sorted by the judgement, and for
+    /// choosing thresholds on labeled data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Scores>,
+}
+
+/// The scores behind a verdict, rounded to three decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    /// The learned judgement of harm (`judge_harm`).
+    pub judge_harm: f64,
+    /// The rules' largest score (`max_score`).
+    pub rules: f64,
+    /// The first stage's harm probability, when it scored the post.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screen_harm: Option<f64>,
+    /// The encoder heads' lawful probability, when they scored the post.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heads_lawful: Option<f64>,
+}
+
+impl Scores {
+    fn of(d: &Detection, extra: &Extra) -> Self {
+        let r = |x: f64| (x * 1000.0).round() / 1000.0;
+        let rules = rules_max(d);
+        Scores {
+            judge_harm: r(extra.judge_harm(rules)),
+            rules: r(rules),
+            screen_harm: extra.screen.map(|s| r(s.harm)),
+            heads_lawful: extra.learned.map(|l| r(l.lawful)),
+        }
+    }
+}
+
+/// The rules' largest category score.
+fn rules_max(d: &Detection) -> f64 {
+    let s = &d.signals;
+    s.threat
+        .max(s.bounty)
+        .max(s.doxxing)
+        .max(s.targeted_surveillance)
 }
 
 impl Verdict {
@@ -527,6 +565,7 @@ impl Verdict {
         let mut extra = Extra::for_post(&detection, &protected_match, judgement.learned);
         extra.screen = judgement.screen;
         let (action, by) = policy.decide(&detection, &extra);
+        let scores = Some(Scores::of(&detection, &extra));
         let mut rules = detection.rules;
         if let Some(by) = by {
             rules.push(format!("policy.{by}"));
@@ -551,6 +590,7 @@ impl Verdict {
             rules,
             protected_match,
             policy: policy.label(),
+            scores,
         }
     }
 }

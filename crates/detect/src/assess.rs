@@ -46,6 +46,12 @@ pub struct Signals {
     pub harm_cues: usize,
 }
 
+/// The most evidence spans of one role a finding carries. A reviewer needs
+/// a few spans, not every repetition; without a bound a post repeating one
+/// phrase would cost time in the square of its length (each span is sliced
+/// from the text and checked against the spans before it).
+pub const MAX_SPANS_PER_ROLE: usize = 16;
+
 struct Ctx<'a> {
     text: &'a str,
     norm: &'a NormalisedText,
@@ -67,7 +73,8 @@ impl Ctx<'_> {
     }
 
     fn evidence_for(&self, c: Class, role: &'static str, out: &mut Vec<Evidence>) {
-        for h in self.hits.iter().filter(|h| h.class == c) {
+        let hits = self.hits.iter().filter(|h| h.class == c);
+        for h in hits.take(MAX_SPANS_PER_ROLE) {
             if let Some((s, e)) = self.norm.folded.original_span(h.start, h.end) {
                 push_evidence(self.text, s, e, role, out);
             }
@@ -75,7 +82,8 @@ impl Ctx<'_> {
     }
 
     fn evidence_entities(&self, kinds: &[EntityKind], role: &'static str, out: &mut Vec<Evidence>) {
-        for e in self.entities.iter().filter(|e| kinds.contains(&e.kind)) {
+        let entities = self.entities.iter().filter(|e| kinds.contains(&e.kind));
+        for e in entities.take(MAX_SPANS_PER_ROLE) {
             push_evidence(self.text, e.start, e.end, role, out);
         }
     }

@@ -14,7 +14,7 @@ pub mod numbers;
 
 use serde::Serialize;
 
-pub use assess::Signals;
+pub use assess::{Signals, MAX_SPANS_PER_ROLE};
 pub use extract::{Entity, EntityKind};
 pub use lexicon::{Class, Hit, Lexicon, LexiconError};
 

@@ -70,3 +70,31 @@ proptest! {
         }
     }
 }
+
+/// A post repeating one phrase thousands of times still gets its finding,
+/// with a bounded number of spans of each role, all slicing the text (the
+/// bound is what keeps detection linear in the post's length).
+#[test]
+fn a_long_repetitive_post_keeps_a_bounded_set_of_exact_spans() {
+    for phrase in [
+        "kill him now Agent Mora ",
+        "$5,000 al que mate al juez Ortega 🔪 ",
+    ] {
+        let text = phrase.repeat(4_000);
+        let d = detector().detect(&text);
+        assert!(!d.labels.is_empty(), "{phrase}");
+        for label in &d.labels {
+            let mut by_role = std::collections::BTreeMap::new();
+            for ev in &label.evidence {
+                *by_role.entry(ev.role).or_insert(0) += 1;
+                assert_eq!(char_slice(&text, ev.start, ev.end), ev.text.as_str());
+            }
+            for (role, n) in by_role {
+                assert!(
+                    n <= rampart_detect::MAX_SPANS_PER_ROLE,
+                    "{phrase}: {n} spans of role {role}"
+                );
+            }
+        }
+    }
+}

@@ -457,3 +457,28 @@ impl Learned {
         &self.heads.manifest
     }
 }
+
+/// The most characters of a post the sentence encoder reads: 4,096, some
+/// 40 times a long post, so a megabyte post costs the encoder what a long
+/// one does.
+pub const MAX_ENCODED_CHARS: usize = 4096;
+
+/// The first `max_chars` characters of `text` (all of it when shorter).
+pub fn bounded(text: &str, max_chars: usize) -> &str {
+    match text.char_indices().nth(max_chars) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    use super::bounded;
+
+    #[test]
+    fn bounded_keeps_whole_characters() {
+        assert_eq!(bounded("añob", 2), "añ");
+        assert_eq!(bounded("añob", 10), "añob");
+        assert_eq!(bounded("", 3), "");
+    }
+}

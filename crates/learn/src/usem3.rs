@@ -185,7 +185,8 @@ impl Usem3Encoder {
 
     /// The tokenizer (piece ids with `<s>`/`</s>`), for tests and reports.
     pub fn tokenize(&self, text: &str) -> Vec<u32> {
-        self.sp.encode(text)
+        self.sp
+            .encode(crate::bounded(text, crate::MAX_ENCODED_CHARS))
     }
 
     fn check_shapes(&self) -> Result<(), String> {
@@ -423,7 +424,12 @@ impl SentenceEncoder for Usem3Encoder {
         let mut group: Vec<Vec<u32>> = Vec::new();
         let mut tokens = 0;
         for text in texts {
-            let ids = self.sp.encode(text);
+            // The encoder's work and memory grow with the text: it reads a
+            // bounded prefix (posts past it are rare and the rules and the
+            // first stage still read all of them).
+            let ids = self
+                .sp
+                .encode(crate::bounded(text, crate::MAX_ENCODED_CHARS));
             if !group.is_empty() && tokens + ids.len() > TOKEN_BUDGET {
                 self.embed_batch(&group, &mut out);
                 group.clear();

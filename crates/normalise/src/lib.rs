@@ -129,6 +129,11 @@ pub fn fold_term(term: &str) -> String {
 
 /// Slices `text` by character offsets `[start, end)`.
 pub fn char_slice(text: &str, start: usize, end: usize) -> &str {
+    if text.is_ascii() {
+        // One byte a character: slicing needs no walk (the common case).
+        let to = end.max(start).min(text.len());
+        return &text[start.min(text.len())..to];
+    }
     let mut indices = text
         .char_indices()
         .map(|(i, _)| i)

@@ -779,6 +779,14 @@ impl CaseStore {
                             "case {case_id} has an open appeal: decide the appeal"
                         )))
                     }
+                    // An appeal's outcome is final: undoing it takes a new
+                    // appeal (decided by someone else), not a reviewer's
+                    // second decision.
+                    Some("closed") => {
+                        return Err(CaseError::Conflict(format!(
+                            "case {case_id} was closed by an appeal: only a new appeal can change it"
+                        )))
+                    }
                     _ => {}
                 }
                 let at = now();

@@ -176,6 +176,25 @@ async fn scenario(store: &CaseStore) {
         store.decide_appeal(appeal.id, &bob, "uphold", "x").await,
         Err(CaseError::Conflict(_))
     ));
+    // The appeal is final: the original reviewer (or anyone) cannot undo
+    // it with a second decision; only a new appeal reopens the case.
+    for who in [&alice, &bob] {
+        assert!(matches!(
+            store.decide(case, who, "keep_down", "bounty").await,
+            Err(CaseError::Conflict(_))
+        ));
+    }
+    let after = store.case(case).await.unwrap();
+    assert_eq!(
+        (after.status.as_str(), after.decision.as_deref()),
+        ("closed", Some("restore"))
+    );
+    let again = store
+        .file_appeal(case, "acct1", "new context")
+        .await
+        .unwrap();
+    assert_eq!(store.case(case).await.unwrap().status, "appealed");
+    assert_eq!(again.case_id, case);
 
     // Tokens and sessions keep only hashes.
     let token = store.create_token("alice").await.unwrap();
@@ -202,8 +221,8 @@ async fn scenario(store: &CaseStore) {
     // The audit chain holds, then breaks where a row is edited.
     let entries = store.verify_audit().await.unwrap().expect("chain holds");
     // 2 users, 4 posts × (ingest + verdict), 2 campaign records, decision,
-    // appeal, appeal decision, token.
-    assert_eq!(entries, 2 + 8 + 2 + 1 + 1 + 1 + 1);
+    // appeal, appeal decision, the second appeal, token.
+    assert_eq!(entries, 2 + 8 + 2 + 1 + 1 + 1 + 1 + 1);
     store
         .execute_raw("UPDATE audit SET detail = '{\"decision\":\"restore\"}' WHERE seq = 13")
         .await

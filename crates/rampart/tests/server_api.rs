@@ -259,11 +259,25 @@ fn ingest_opens_cases_and_the_decision_and_appeal_flow_needs_a_second_reviewer()
     .unwrap();
     assert_eq!(one.json()["id"], "p3");
     // Sending a post again answers the stored verdict and opens nothing.
-    let again = ingest(a, &f.reviewer, &post_line("p1", "acct1", "edited text"));
+    let again = ingest(
+        a,
+        &f.reviewer,
+        &post_line(
+            "p1",
+            "acct1",
+            "$50,000 to whoever kills Agent Mora. Half upfront.",
+        ),
+    );
+    assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(again.body.trim()).unwrap()["action"],
         "escalate"
     );
+    // The same id with another text is a conflict naming the id: the
+    // stored post stands, the new text is not given the old verdict.
+    let edited = ingest(a, &f.reviewer, &post_line("p1", "acct1", "edited text"));
+    assert_eq!(edited.status, 409, "{}", edited.body);
+    assert!(edited.body.contains("p1"), "{}", edited.body);
 
     let list = request(
         a,

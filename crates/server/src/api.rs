@@ -147,14 +147,38 @@ pub async fn ingest_posts(state: &Shared, posts: Vec<Post>) -> Result<Vec<String
             })
             .await?;
     }
+    let conflicts: Vec<&str> = stored
+        .iter()
+        .filter(|s| s.conflict)
+        .map(|s| s.post_id.as_str())
+        .collect();
+    if !conflicts.is_empty() {
+        // The rest of the batch is stored; a harmful text sent under a
+        // recycled id would otherwise get the old post's verdict unseen.
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!(
+                "post id already stored with other content (send it under a new id): {}",
+                conflicts.join(", ")
+            ),
+        ));
+    }
     Ok(stored.into_iter().map(|s| s.verdict_json).collect())
 }
 
 /// The post as rampart keeps it (the fields of contract section 1).
 fn post_json(p: &Post) -> String {
+    let media: Vec<serde_json::Value> = p
+        .media
+        .iter()
+        .map(|m| {
+            serde_json::json!({"kind": m.kind, "sha256": m.sha256, "pdq": m.pdq, "ocr_text": m.ocr_text})
+        })
+        .collect();
     serde_json::json!({
         "id": p.id, "author": p.author, "created_at": p.created_at.to_rfc3339(),
         "text": p.text, "lang": p.lang, "group": p.group, "reply_to": p.reply_to,
+        "media": media,
     })
     .to_string()
 }
@@ -165,6 +189,7 @@ fn post_json(p: &Post) -> String {
     responses(
         (status = 200, description = "Verdicts (contract section 2): one object, or NDJSON in input order"),
         (status = 400, description = "A malformed post; nothing was stored"),
+        (status = 409, description = "A post id already stored with other text or media: recorded in the audit log; the rest of the batch is stored"),
         (status = 401, description = "No or bad bearer token")),
     security(("bearer" = [])))]
 pub async fn ingest(

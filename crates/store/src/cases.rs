@@ -112,8 +112,22 @@ pub struct Ingested {
     pub verdict_json: String,
     /// The post was already stored: nothing was written.
     pub duplicate: bool,
+    /// The id was already stored with other content (text or media): the
+    /// stored post and verdict stand, the resend is recorded in the audit
+    /// log (`ingest_conflict`) and the caller should refuse it.
+    pub conflict: bool,
     /// The case opened for it, if its action was not `allow`.
     pub case_id: Option<i64>,
+}
+
+/// The media of a stored post's JSON (`[]` when it has none, as posts
+/// stored before media were kept have), to tell a resend from a conflict.
+fn media_of(post_json: &str) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Value>(post_json)
+        .ok()
+        .and_then(|v| v.get("media").cloned())
+        .filter(|m| !m.is_null())
+        .unwrap_or_else(|| serde_json::json!([]))
 }
 
 /// A campaign record to open or update a case for.
@@ -494,11 +508,32 @@ impl CaseStore {
                     .map_err(db)?
                     .rows_affected();
                     if inserted == 0 {
-                        let row = sqlx::query("SELECT verdict_json FROM posts WHERE post_id = $1")
-                            .bind(p.post_id.clone())
-                            .fetch_one(&mut **tx)
+                        let row = sqlx::query(
+                            "SELECT verdict_json, text, post_json FROM posts WHERE post_id = $1",
+                        )
+                        .bind(p.post_id.clone())
+                        .fetch_one(&mut **tx)
+                        .await
+                        .map_err(db)?;
+                        let (stored_text, stored_json): (String, String) = (row.get(1), row.get(2));
+                        let conflict = stored_text != p.text
+                            || media_of(&stored_json) != media_of(&p.post_json);
+                        if conflict {
+                            head.append(
+                                tx,
+                                "rampart",
+                                "ingest_conflict",
+                                &p.post_id,
+                                &serde_json::json!({
+                                    "author": p.author,
+                                    "stored_text_sha256": token_hash(&stored_text),
+                                    "text_sha256": token_hash(&p.text),
+                                })
+                                .to_string(),
+                            )
                             .await
                             .map_err(db)?;
+                        }
                         let case: Option<i64> =
                             sqlx::query("SELECT id FROM cases WHERE post_id = $1")
                                 .bind(p.post_id.clone())
@@ -510,6 +545,7 @@ impl CaseStore {
                             post_id: p.post_id,
                             verdict_json: row.get(0),
                             duplicate: true,
+                            conflict,
                             case_id: case,
                         });
                         continue;
@@ -548,6 +584,7 @@ impl CaseStore {
                         post_id: p.post_id,
                         verdict_json: p.verdict_json,
                         duplicate: false,
+                        conflict: false,
                         case_id,
                     });
                 }

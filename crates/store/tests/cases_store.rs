@@ -67,10 +67,22 @@ async fn scenario(store: &CaseStore) {
         .await
         .unwrap();
     assert!(again[0].duplicate);
+    assert!(!again[0].conflict, "the same content is a resend");
     assert!(
         again[0].verdict_json.contains("remove"),
         "the first verdict stands"
     );
+    // The same id with other text, or other media, is a conflict: the
+    // stored post stands and the attempt is audited.
+    let mut edited = post("p1", "acct1", "allow", &[], 0);
+    edited.text = "a different text".into();
+    let mut with_media = post("p1", "acct1", "allow", &[], 0);
+    with_media.post_json = r#"{"media":[{"ocr_text":"$5,000 for his address"}]}"#.into();
+    for resend in [edited, with_media] {
+        let r = store.ingest(vec![resend]).await.unwrap();
+        assert!(r[0].duplicate && r[0].conflict, "{r:?}");
+        assert!(r[0].verdict_json.contains("remove"));
+    }
     assert_eq!(again[0].case_id, out[0].case_id);
     assert_eq!(store.post_count().await.unwrap(), 4);
 
@@ -221,14 +233,15 @@ async fn scenario(store: &CaseStore) {
     // The audit chain holds, then breaks where a row is edited.
     let entries = store.verify_audit().await.unwrap().expect("chain holds");
     // 2 users, 4 posts × (ingest + verdict), 2 campaign records, decision,
-    // appeal, appeal decision, the second appeal, token.
-    assert_eq!(entries, 2 + 8 + 2 + 1 + 1 + 1 + 1 + 1);
+    // two ingest conflicts, appeal, appeal decision, the second appeal,
+    // token.
+    assert_eq!(entries, 2 + 8 + 2 + 2 + 1 + 1 + 1 + 1 + 1);
     store
-        .execute_raw("UPDATE audit SET detail = '{\"decision\":\"restore\"}' WHERE seq = 13")
+        .execute_raw("UPDATE audit SET detail = '{\"decision\":\"restore\"}' WHERE seq = 15")
         .await
         .unwrap();
     let broken = store.verify_audit().await.unwrap().unwrap_err();
-    assert_eq!(broken.seq, 13, "{broken:?}");
+    assert_eq!(broken.seq, 15, "{broken:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -37,9 +37,11 @@ def scan(path):
 
 def batch(x):
     """The corpus batch of a post: writers w1-w8 wrote the first (2026-12-01),
-    w9-w16 the second (2026-12-02), each in registers of its own."""
+    w9-w16 the second and w17-w24 the third (2026-12-02), each writer in a
+    register of its own."""
     w = x["id"].split("-")[0]
-    return "batch2" if w.startswith("w") and w[1:].isdigit() and int(w[1:]) > 8 else "batch1"
+    n = int(w[1:]) if w.startswith("w") and w[1:].isdigit() else 0
+    return f"batch{(max(n, 1) - 1) // 8 + 1}"
 
 
 def score(path, keep=lambda x: True, v=None):
@@ -78,7 +80,7 @@ for name, path in [("dev", "../shared/eval/dev_posts.jsonl"), ("tune", "models/t
     v = scan(path)
     parts = [(name, lambda x: True)]
     if name != "dev":
-        parts += [(f"  {b}", lambda x, b=b: batch(x) == b) for b in ("batch1", "batch2")]
+        parts += [(f"  {b}", lambda x, b=b: batch(x) == b) for b in ("batch1", "batch2", "batch3")]
     for label, keep in parts:
         res, f1, tier = score(path, keep, v)
         print(f"{label:8} " + "  ".join(f"{l}: caught {c:.3f} fpr {f:.3f} (n={n})" for l, (c, f, n) in res.items()))

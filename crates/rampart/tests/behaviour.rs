@@ -32,6 +32,7 @@ fn hand_written_cases_behave() {
     let data = include_str!("data/behaviour.tsv");
     let mut failures = Vec::new();
     let mut n = 0;
+    let mut known = 0;
     for (i, line) in data.lines().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
@@ -55,6 +56,16 @@ fn hand_written_cases_behave() {
             "allow" => !caught,
             // Lawful in the end, but the rules alone may ask a reviewer.
             "not-removed" => matches!(v.action, Action::Allow | Action::Review),
+            // Lawful, and should be allowed, but the learned judgement is
+            // known to send it to review (README, "known false flags"):
+            // never removed; listed so that nobody mistakes it for fixed.
+            "allow~" => {
+                known += 1;
+                if caught {
+                    eprintln!("known false flag, {}: {text}", v.action.as_str());
+                }
+                matches!(v.action, Action::Allow | Action::Review)
+            }
             other => panic!("bad expectation {other}"),
         };
         if !ok {
@@ -66,6 +77,10 @@ fn hand_written_cases_behave() {
         }
     }
     assert!(n >= 20);
+    assert!(
+        known <= 5,
+        "{known} known false flags: fix some before adding more"
+    );
     assert!(
         failures.is_empty(),
         "{} of {n} cases fail:\n{}",

@@ -75,9 +75,12 @@ fn blind_split_holds_its_floor_in_both_languages() {
         let caught = harmful.iter().filter(|g| flagged(g)).count() as f64 / harmful.len() as f64;
         let fpr = lawful.iter().filter(|g| flagged(g)).count() as f64 / lawful.len() as f64;
         report += &format!("{lang}: caught {caught:.3} fpr {fpr:.3}; ");
+        // Measured 2026-12-02 (2,320 posts, three batches of writers):
+        // all 0.857 / 0.048, en 0.816 / 0.026, es 0.903 / 0.077.
         let (min_caught, max_fpr) = match lang {
-            "en" => (0.74, 0.07),
-            _ => (0.82, 0.08),
+            "en" => (0.80, 0.045),
+            "es" => (0.88, 0.095),
+            _ => (0.84, 0.065),
         };
         assert!(
             caught >= min_caught && fpr <= max_fpr,
@@ -112,4 +115,42 @@ fn everyday_stream_flags_few_posts() {
     assert!(flagged <= 0.02 && removed <= 0.005, "{report}");
     // Regression floor only: the 0.60 is not reached (README).
     assert!(threat_flagged >= 0.10, "{report}");
+
+    // The flagged posts were labelled by hand (ids and labels only,
+    // `scripts/everyday-flags.py`). A model or policy change that flags
+    // posts nobody labelled makes the audit stale: relabel.
+    let audit: BTreeMap<String, String> =
+        jsonl(&root().join("models/training/everyday_flag_audit.jsonl"))
+            .into_iter()
+            .map(|v| {
+                (
+                    v["id"].as_str().unwrap().to_string(),
+                    v["label"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+    assert!(audit
+        .values()
+        .all(|l| ["harmful", "worth_review", "lawful"].contains(&l.as_str())));
+    let flagged_ids: Vec<&String> = act
+        .iter()
+        .filter(|(_, a)| *a != "allow")
+        .map(|(id, _)| id)
+        .collect();
+    let labelled: Vec<&String> = flagged_ids
+        .iter()
+        .copied()
+        .filter(|id| audit.contains_key(*id))
+        .collect();
+    assert!(
+        labelled.len() as f64 >= 0.9 * flagged_ids.len() as f64,
+        "the flag audit is stale: {} of {} flagged posts labelled",
+        labelled.len(),
+        flagged_ids.len()
+    );
+    let worth = labelled.iter().filter(|id| audit[**id] != "lawful").count();
+    let precision = worth as f64 / labelled.len() as f64;
+    eprintln!("everyday flags: {worth} of {} labelled flagged posts harmful or worth a look ({precision:.3})", labelled.len());
+    // Floor: 0.558 on 2026-12-02; the 0.60 is not reached.
+    assert!(precision >= 0.5, "flag precision {precision:.3}");
 }

@@ -218,9 +218,16 @@ impl Policy {
             invalid(line, e.message().to_string())
         })?;
         let env = Arc::new(cel::Env::stdlib());
-        let mut rules = Vec::new();
+        let mut rules: Vec<Rule> = Vec::new();
         for r in parsed.rules {
             let line = src.find(&r.when).map(|at| line_of(src, at)).unwrap_or(1);
+            if rules.iter().any(|seen| seen.id == r.id) {
+                let at = src.match_indices(&format!("\"{}\"", r.id)).nth(1);
+                let line = at.map(|(i, _)| line_of(src, i)).unwrap_or(line);
+                return Err(invalid(line, format!("rule id `{}` is used twice", r.id)));
+            }
+            check_expression_shape(&r.when)
+                .map_err(|reason| invalid(line, format!("rule `{}`: {reason}", r.id)))?;
             let program = env.compile(&r.when).map_err(|e| {
                 invalid(
                     line,
@@ -262,9 +269,22 @@ impl Policy {
         // compared with a number, say) is caught at start-up, not mid-stream.
         for r in &policy.rules {
             let ctx = policy.context(&Detection::default(), &Extra::default());
-            if let Err(e) = r.program.execute(&ctx) {
-                let line = src.find(&r.id).map(|at| line_of(src, at)).unwrap_or(1);
-                return Err(invalid(line, format!("rule `{}`: {e}", r.id)));
+            let line = || src.find(&r.id).map(|at| line_of(src, at)).unwrap_or(1);
+            match r.program.execute(&ctx) {
+                Err(e) => return Err(invalid(line(), format!("rule `{}`: {e}", r.id))),
+                // A `when` that is not a condition (`when = "bounty"`)
+                // would never match and silently allow every post.
+                Ok(Value::Bool(_)) => {}
+                Ok(other) => {
+                    return Err(invalid(
+                        line(),
+                        format!(
+                            "rule `{}`: `when` must be a condition (true or false), not a {}",
+                            r.id,
+                            value_kind(&other)
+                        ),
+                    ))
+                }
             }
         }
         Ok(policy)
@@ -403,6 +423,102 @@ impl Extra {
             harm_cues: d.signals.harm_cues,
             screen: None,
         }
+    }
+}
+
+/// The longest `when` expression accepted, in bytes.
+pub const MAX_EXPRESSION_BYTES: usize = 4096;
+/// The most terms (names and literals) in one `when` expression.
+pub const MAX_EXPRESSION_TERMS: usize = 500;
+/// The deepest nesting of parentheses, brackets and braces.
+pub const MAX_EXPRESSION_DEPTH: usize = 24;
+
+/// Refuses expressions too large or too deep to evaluate cheaply on every
+/// post: over the size, term or nesting limits, or a comprehension
+/// (`all`, `exists`, `exists_one`, `map`, `filter`) inside another, whose
+/// cost multiplies. Strings are skipped, so their contents count as one
+/// term.
+pub fn check_expression_shape(expr: &str) -> Result<(), String> {
+    if expr.len() > MAX_EXPRESSION_BYTES {
+        return Err(format!(
+            "expression is {} bytes, over the limit of {MAX_EXPRESSION_BYTES}",
+            expr.len()
+        ));
+    }
+    const MACROS: [&str; 5] = ["all", "exists", "exists_one", "map", "filter"];
+    let bytes = expr.as_bytes();
+    let mut stack: Vec<bool> = Vec::new(); // per open bracket: opens a macro call
+    let (mut terms, mut i, mut word_start) = (0usize, 0usize, None::<usize>);
+    while i < bytes.len() {
+        let c = bytes[i];
+        let in_word = c.is_ascii_alphanumeric() || c == b'_';
+        match (in_word, word_start) {
+            (true, None) => word_start = Some(i),
+            (false, Some(_)) => {
+                word_start = None;
+                terms += 1;
+            }
+            _ => {}
+        }
+        match c {
+            b'\'' | b'"' => {
+                // Skip a string literal (escapes included).
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j] != c {
+                    j += if bytes[j] == b'\\' { 2 } else { 1 };
+                }
+                terms += 1;
+                i = j + 1;
+                continue;
+            }
+            b'(' | b'[' | b'{' => {
+                let name_end = i;
+                let name_start = expr[..name_end]
+                    .rfind(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                    .map(|p| p + 1)
+                    .unwrap_or(0);
+                let is_macro = c == b'('
+                    && name_start > 0
+                    && bytes[name_start - 1] == b'.'
+                    && MACROS.contains(&&expr[name_start..name_end]);
+                if is_macro && stack.iter().any(|m| *m) {
+                    return Err(
+                        "a comprehension inside another is not allowed (its cost multiplies)"
+                            .into(),
+                    );
+                }
+                stack.push(is_macro);
+                if stack.len() > MAX_EXPRESSION_DEPTH {
+                    return Err(format!("nesting deeper than {MAX_EXPRESSION_DEPTH}"));
+                }
+            }
+            b')' | b']' | b'}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if word_start.is_some() {
+        terms += 1;
+    }
+    if terms > MAX_EXPRESSION_TERMS {
+        return Err(format!(
+            "expression has {terms} terms, over the limit of {MAX_EXPRESSION_TERMS}"
+        ));
+    }
+    Ok(())
+}
+
+/// A CEL value's type, for messages.
+fn value_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Int(_) | Value::UInt(_) | Value::Float(_) => "number",
+        Value::String(_) => "string",
+        Value::List(_) => "list",
+        Value::Map(_) => "map",
+        Value::Null => "null",
+        _ => "value of another type",
     }
 }
 
@@ -697,5 +813,57 @@ mod tests {
         let src = "name = \"x\"\nversion = 1\n[[rules]]\nid = \"r1\"\naction = \"review\"\nwhen = \"learned_harm > 0.5\"\n[[rules]]\nid = \"r2\"\naction = \"remove\"\nwhen = \"max_score >= 0.7\"\n";
         let learned_first = Policy::parse("p.toml", src).unwrap();
         assert!(learned_first.needs_learned(&lethal, &[]));
+    }
+
+    #[test]
+    fn duplicate_ids_and_non_conditions_are_refused_with_their_line() {
+        let rule = |id: &str, when: &str| {
+            format!("[[rules]]\nid = \"{id}\"\naction = \"review\"\nwhen = \"{when}\"\n")
+        };
+        let head = "name = \"x\"\nversion = 1\n";
+        let src = format!(
+            "{head}{}{}",
+            rule("r1", "threat >= 0.5"),
+            rule("r1", "bounty >= 0.5")
+        );
+        let err = Policy::parse("p.toml", &src).err().unwrap().to_string();
+        assert!(err.starts_with("p.toml:8:"), "{err}");
+        assert!(err.contains("`r1` is used twice"), "{err}");
+        let src = format!("{head}{}", rule("r1", "bounty"));
+        let err = Policy::parse("p.toml", &src).err().unwrap().to_string();
+        assert!(err.starts_with("p.toml:"), "{err}");
+        assert!(err.contains("must be a condition"), "{err}");
+        assert!(err.contains("number"), "{err}");
+    }
+
+    #[test]
+    fn expressions_too_large_or_nested_are_refused_at_load() {
+        let head = "name = \"x\"\nversion = 1\n[[rules]]\nid = \"r1\"\naction = \"review\"\n";
+        // A list test over the fired rules is fine.
+        let ok = format!("{head}when = \"'threat.menace' in rules && threat >= 0.5\"\n");
+        assert!(Policy::parse("p.toml", &ok).is_ok());
+        let nested = format!("{head}when = \"rules.exists(r, rules.all(q, q == r))\"\n");
+        let err = Policy::parse("p.toml", &nested).err().unwrap().to_string();
+        assert!(err.starts_with("p.toml:6:"), "{err}");
+        assert!(err.contains("comprehension inside another"), "{err}");
+        let huge = vec!["threat >= 0.5"; 20_000].join(" || ");
+        let err = Policy::parse("p.toml", &format!("{head}when = \"{huge}\"\n"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with("p.toml:6:") && err.contains("over the limit"),
+            "{err}"
+        );
+        let terms = vec!["t"; 600].join("+");
+        assert!(check_expression_shape(&terms)
+            .unwrap_err()
+            .contains("terms"));
+        let deep = format!("{}threat{}", "(".repeat(30), ")".repeat(30));
+        assert!(check_expression_shape(&deep)
+            .unwrap_err()
+            .contains("nesting"));
+        // Brackets inside strings do not count.
+        assert!(check_expression_shape("tier == '((((((((((((((((((((((((((((('").is_ok());
     }
 }

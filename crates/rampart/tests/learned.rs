@@ -462,3 +462,23 @@ fn explain_shows_the_heads_scores_unless_the_stage_is_off() {
     assert!(!out.contains("learned "), "{out}");
     assert!(out.contains("action  allow"), "{out}");
 }
+
+#[test]
+fn the_models_are_found_from_any_working_directory() {
+    if !have_model() {
+        return;
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .current_dir(elsewhere.path())
+        .args(["scan", "--no-progress"])
+        .arg(root().join("samples/posts.jsonl"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("warning"), "{err}");
+    let summary: serde_json::Value = serde_json::from_str(err.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["learned_stage"], "on", "{summary}");
+    assert_eq!(summary["screen_stage"], "on", "{summary}");
+}

@@ -698,3 +698,60 @@ fn a_bounty_in_an_image_opens_a_case_showing_the_media_evidence_escaped() {
     assert!(case.body.contains("$50,000"));
     assert!(!case.body.contains("<script>alert"));
 }
+
+/// Scanning runs off the async workers and outside the campaign lock:
+/// while four clients each send a 1 MB post, `/healthz` keeps answering
+/// (before, two 320 KB posts made it take 35 s).
+#[test]
+fn health_answers_while_large_posts_are_scanned() {
+    let f = fixture();
+    let addr = f.server.addr.clone();
+    let big = "kill him now Agent Mora, $5,000 al que lo encuentre ".repeat(21_000);
+    assert!(big.len() >= 1 << 20);
+    let senders: Vec<_> = (0..4)
+        .map(|i| {
+            let (addr, token) = (addr.clone(), f.reviewer.clone());
+            let line = post_line(&format!("big-{i}"), "acct", &big);
+            std::thread::spawn(move || ingest(&addr, &token, &line).status)
+        })
+        .collect();
+    let mut waits = Vec::new();
+    while !senders.iter().all(|s| s.is_finished()) {
+        let t = std::time::Instant::now();
+        let r = request(&addr, "GET", "/healthz", &[], b"").unwrap();
+        assert_eq!(r.status, 200);
+        waits.push(t.elapsed());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for s in senders {
+        assert_eq!(s.join().unwrap(), 200);
+    }
+    assert!(
+        waits.len() >= 3,
+        "the posts were scanned too fast to probe: {waits:?}"
+    );
+    waits.sort();
+    let (median, worst) = (waits[waits.len() / 2], waits[waits.len() - 1]);
+    // The bound is 100 ms; the worst probe gets slack for a busy
+    // 2-core machine, the median does not.
+    assert!(
+        median < std::time::Duration::from_millis(100) && worst < std::time::Duration::from_secs(1),
+        "healthz waits: median {median:?}, worst {worst:?} over {} probes",
+        waits.len()
+    );
+}
+
+#[test]
+fn every_response_carries_the_security_headers() {
+    let f = fixture();
+    for path in ["/healthz", "/login", "/api/v1/cases", "/no-such-page"] {
+        let r = request(&f.server.addr, "GET", path, &[], b"").unwrap();
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(r.header("referrer-policy"), Some("same-origin"), "{path}");
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
+    }
+}

@@ -80,6 +80,28 @@ pub fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Post>, ApiErro
 /// cases, and records campaigns. Returns each post's verdict JSON (the
 /// stored one for a post sent before).
 pub async fn ingest_posts(state: &Shared, posts: Vec<Post>) -> Result<Vec<String>, ApiError> {
+    // Detection and the learned stages are CPU work: they run on the
+    // blocking pool, with no lock held, so a long post neither stalls the
+    // async workers (`/healthz`, other requests) nor other ingests.
+    let (posts, decided) = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let decided: Vec<_> = posts
+                .iter()
+                .map(|p| state.scanner.verdict_entities_signal(p))
+                .collect();
+            (posts, decided)
+        })
+        .await
+        .map_err(|e| {
+            ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("scan failed: {e}"),
+            )
+        })?
+    };
+    // Only the campaign step (hashing the post's words) holds the lock, so
+    // posts still enter the campaign detector one batch at a time.
     let scanned = {
         let mut campaigns = state.campaigns.lock().map_err(|_| {
             ApiError(
@@ -89,9 +111,9 @@ pub async fn ingest_posts(state: &Shared, posts: Vec<Post>) -> Result<Vec<String
         })?;
         let mut out = Vec::with_capacity(posts.len());
         let mut grown = Vec::new();
-        for p in &posts {
+        for (p, d) in posts.iter().zip(decided) {
             let detector = (!campaigns.knows(&p.id)).then_some(&mut *campaigns);
-            let (verdict, campaign) = rampart_pipeline::scan_post(&state.scanner, detector, p);
+            let (verdict, campaign) = rampart_pipeline::observe_campaign(detector, p, d);
             grown.extend(campaign);
             out.push(verdict);
         }

@@ -75,11 +75,31 @@ pub fn router(state: Shared) -> Router {
         .route("/static/app.css", get(ui::css))
         .route("/static/app.js", get(ui::js))
         .fallback(api::not_found)
+        .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
         .with_state(state)
+}
+
+/// Headers every response carries: no MIME sniffing (an uploaded text is
+/// never run as script), no referrer beyond this origin (case URLs name
+/// case ids), and no framing by other sites (clickjacking of the decision
+/// buttons).
+async fn security_headers(mut res: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
 }
 
 /// Serves until Ctrl-C / SIGTERM, restoring and saving campaign state.

@@ -401,21 +401,37 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     // The learned heads' scores, always computed here (a scan scores only
     // candidates and a sample), and the action the policy takes with them.
     let scanner = args.learned.apply(scanner)?;
-    let learned = if scanner.has_learned() {
-        let s = scanner.score_learned(&[args.text.as_str()])?.pop();
-        if let Some(s) = &s {
+    if scanner.has_learned() {
+        if let Some(s) = scanner.score_learned(&[args.text.as_str()])?.pop() {
             println!(
                 "learned threat {:.3} bounty {:.3} doxxing {:.3} targeted_surveillance {:.3} lawful {:.3}",
                 s.threat, s.bounty, s.doxxing, s.targeted_surveillance, s.lawful
             );
         }
-        s
-    } else {
-        None
-    };
-    let v =
-        rampart_decide::Verdict::with_learned("explain", d, Vec::new(), learned, scanner.policy());
-    println!("action  {}", v.action.as_str());
+    }
+    // The action exactly as `rampart scan` decides it (both learned stages
+    // as the cascade runs them), the policy rule behind it and the scores
+    // it weighed.
+    let post: rampart_ingest::Post = serde_json::from_value(serde_json::json!({
+        "id": "explain", "author": "explain", "created_at": "1970-01-01T00:00:00Z", "text": args.text,
+    }))?;
+    let v = scanner.verdict(&post);
+    if let Some(s) = &v.scores {
+        let opt = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.3}"));
+        println!(
+            "judge   judge_harm {:.3} rules {:.3} screen_harm {} heads_lawful {}",
+            s.judge_harm,
+            s.rules,
+            opt(s.screen_harm),
+            opt(s.heads_lawful)
+        );
+    }
+    let by = v.rules.iter().find_map(|r| r.strip_prefix("policy."));
+    println!(
+        "action  {} (policy rule: {})",
+        v.action.as_str(),
+        by.unwrap_or("none matched: allow")
+    );
     Ok(ExitCode::SUCCESS)
 }
 

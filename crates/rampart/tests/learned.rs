@@ -482,3 +482,50 @@ fn the_models_are_found_from_any_working_directory() {
     assert_eq!(summary["learned_stage"], "on", "{summary}");
     assert_eq!(summary["screen_stage"], "on", "{summary}");
 }
+
+#[test]
+fn explain_decides_as_scan_does_and_names_the_policy_rule() {
+    if !have_model() {
+        return;
+    }
+    for text in [
+        "$50,000 to whoever kills Judge Harlan Pike. Serious.",
+        "Me muero de risa con este video del perrito",
+        "journalists covering this trial better start checking under their cars",
+    ] {
+        let line = serde_json::json!({"id": "p", "author": "a", "created_at": "2026-01-01T00:00:00Z", "text": text});
+        let mut child = rampart()
+            .args(["scan", "--no-progress", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        writeln!(child.stdin.take().unwrap(), "{line}").unwrap();
+        let scanned = child.wait_with_output().unwrap();
+        let v: serde_json::Value = serde_json::from_str(
+            String::from_utf8_lossy(&scanned.stdout)
+                .lines()
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
+        let rule = v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r.as_str()?.strip_prefix("policy."))
+            .next()
+            .unwrap_or("none matched: allow")
+            .to_string();
+        let o = rampart().args(["explain", text]).output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        let want = format!(
+            "action  {} (policy rule: {rule})",
+            v["action"].as_str().unwrap()
+        );
+        assert!(out.contains(&want), "{text}: want {want:?} in\n{out}");
+        assert!(out.contains("judge   judge_harm "), "{out}");
+    }
+}
